@@ -1,0 +1,53 @@
+# The screener data pipeline. `make help` lists the targets.
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+
+# DATABASE_URL from the environment wins: then nothing is started here.
+ifdef DATABASE_URL
+EXTERNAL_DB := 1
+else
+DATABASE_URL := $(shell $(ROOT)/scripts/db.sh url)
+endif
+export DATABASE_URL
+
+.PHONY: help setup db db-stop migrate psql load demo test lint bench-claim clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: ## install what the project needs (venv with pinned versions; pgTAP packages when root)
+	@$(ROOT)/scripts/setup.sh
+
+db: ## start the embedded PostgreSQL (or use DATABASE_URL) and wait until it accepts connections
+ifdef EXTERNAL_DB
+	@echo "db: using DATABASE_URL's server; nothing started"
+else
+	@$(ROOT)/scripts/db.sh start
+endif
+
+db-stop: ## stop the embedded PostgreSQL
+	@$(ROOT)/scripts/db.sh stop
+
+migrate: db ## apply migrations, then re-apply db/functions and db/views
+	@$(ROOT)/db/migrate.sh
+
+psql: db ## open psql on the project database
+	@psql "$(DATABASE_URL)"
+
+load: setup migrate ## load trading calendars and the committed universe
+	@$(PY) -m fetcher load-calendars
+	@$(PY) -m fetcher sync-universe
+
+demo: setup migrate ## run the main job on the embedded defaults and print a summary
+	@$(ROOT)/scripts/demo.sh
+
+lint: setup ## sqlfluff on the SQL
+	@$(VENV)/bin/sqlfluff lint db --disable-progress-bar
+
+test: setup db ## run every test: sqlfluff, pgTAP (pg_prove) and pytest
+	@$(ROOT)/scripts/test.sh
+
+clean: db-stop ## stop the database and remove local state (.pg, .airflow, .venv)
+	rm -rf $(ROOT)/.pg $(ROOT)/.airflow $(ROOT)/.tmp

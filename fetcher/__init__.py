@@ -1,0 +1,1 @@
+"""The fetcher: lands raw EODHD JSON in PostgreSQL; the database parses and decides."""

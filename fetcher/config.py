@@ -1,0 +1,66 @@
+"""Configuration from the environment, in one place.
+
+DATABASE_URL       PostgreSQL connection URL (required for anything touching the database)
+EODHD_API_TOKEN    EODHD API token (never logged, never stored)
+EODHD_BASE_URL     API base URL (default https://eodhd.com/api; tests use the local server)
+EODHD_RATE_LIMIT   client-side requests per minute (default 1000)
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_BASE_URL = "https://eodhd.com/api"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TICKERS_DIR = PROJECT_ROOT / "config" / "tickers"
+
+
+class ConfigError(Exception):
+    """A required setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    api_token: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    rate_limit_per_minute: int = 1000
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, *, need_token: bool = False) -> "Config":
+        env = dict(os.environ if env is None else env)
+        database_url = env.get("DATABASE_URL", "")
+        if not database_url:
+            raise ConfigError("DATABASE_URL is not set: point it at the screener database")
+        token = env.get("EODHD_API_TOKEN", "")
+        if need_token and not token:
+            raise ConfigError("EODHD_API_TOKEN is not set")
+        raw_limit = env.get("EODHD_RATE_LIMIT", "1000")
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            raise ConfigError(f"EODHD_RATE_LIMIT must be an integer, got {raw_limit!r}") from None
+        if limit <= 0:
+            raise ConfigError(f"EODHD_RATE_LIMIT must be positive, got {limit}")
+        return cls(
+            database_url=database_url,
+            api_token=token,
+            base_url=env.get("EODHD_BASE_URL", DEFAULT_BASE_URL).rstrip("/"),
+            rate_limit_per_minute=limit,
+        )
+
+
+_SECRET_PARAM = re.compile(r"(api_token=)[^&\s'\"]+", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
+
+
+def redact(text: str, *secrets: str) -> str:
+    """Remove tokens and passwords from a text meant for a log line or an exception."""
+    text = _SECRET_PARAM.sub(r"\1***", text)
+    text = _URL_PASSWORD.sub(r"\1***@", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

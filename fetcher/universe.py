@@ -1,0 +1,101 @@
+"""Read config/tickers/<universe>.txt and sync them with pipeline.sync_universe.
+
+One EODHD code per line (AAPL.US), `#` starts a comment, blank lines are ignored.
+A malformed line is an error naming the file and line number, never silently skipped.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+CODE = re.compile(r"^[A-Z0-9][A-Z0-9&_-]{0,29}\.[A-Z][A-Z0-9]{0,9}$")
+
+
+class UniverseFileError(ValueError):
+    """A universe file has a malformed line."""
+
+
+@dataclass(frozen=True)
+class UniverseFile:
+    universe: str
+    path: Path
+    tickers: list[str]
+
+
+def parse_universe_file(path: Path, allowed_exchanges: set[str] | None = None) -> UniverseFile:
+    """Parse one file; raise UniverseFileError listing every bad line as path:line."""
+    tickers: list[str] = []
+    seen: dict[str, int] = {}
+    problems: list[str] = []
+    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if not CODE.match(line):
+            problems.append(f"{path}:{lineno}: malformed EODHD code {line!r} (expected SYMBOL.EXCHANGE, e.g. AAPL.US)")
+            continue
+        exchange = line.rsplit(".", 1)[1]
+        if allowed_exchanges is not None and exchange not in allowed_exchanges:
+            problems.append(
+                f"{path}:{lineno}: {line!r} is on exchange {exchange}, "
+                f"not one of {', '.join(sorted(allowed_exchanges))} allowed in {path.name}"
+            )
+            continue
+        if line in seen:
+            problems.append(f"{path}:{lineno}: duplicate code {line!r} (first on line {seen[line]})")
+            continue
+        seen[line] = lineno
+        tickers.append(line)
+    if problems:
+        raise UniverseFileError("\n".join(problems))
+    return UniverseFile(universe=path.stem, path=path, tickers=tickers)
+
+
+def universe_exchanges(conn: psycopg.Connection) -> dict[str, set[str]]:
+    with conn.cursor() as cur:
+        cur.execute("select universe, exchange_codes from market.universes")
+        return {u: set(codes) for u, codes in cur.fetchall()}
+
+
+def read_universe_dir(directory: Path, allowed: dict[str, set[str]]) -> list[UniverseFile]:
+    """Parse every <universe>.txt of the directory; unknown file names are errors too."""
+    files: list[UniverseFile] = []
+    problems: list[str] = []
+    for path in sorted(directory.glob("*.txt")):
+        if path.stem not in allowed:
+            problems.append(f"{path}: no universe named {path.stem!r} in market.universes")
+            continue
+        try:
+            files.append(parse_universe_file(path, allowed[path.stem]))
+        except UniverseFileError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise UniverseFileError("\n".join(problems))
+    return files
+
+
+def sync_universe(
+    conn: psycopg.Connection,
+    directory: Path,
+    as_of: dt.date,
+    only: list[str] | None = None,
+) -> dict[str, dict]:
+    """Sync every file (or the universes named) in one transaction; returns counts per universe."""
+    files = read_universe_dir(directory, universe_exchanges(conn))
+    if only:
+        unknown = sorted(set(only) - {f.universe for f in files})
+        if unknown:
+            raise UniverseFileError(f"no universe file for: {', '.join(unknown)} in {directory}")
+        files = [f for f in files if f.universe in only]
+    results: dict[str, dict] = {}
+    with conn.transaction(), conn.cursor() as cur:
+        for f in files:
+            cur.execute("select pipeline.sync_universe(%s, %s, %s)", (f.universe, f.tickers, as_of))
+            value = cur.fetchone()[0]
+            results[f.universe] = value if isinstance(value, dict) else json.loads(value)
+    return results
