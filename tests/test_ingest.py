@@ -106,12 +106,29 @@ def count(conn, sql: str, *args) -> int:
 def land_everything(conn, ids: dict[str, int]) -> list[dict]:
     days = sessions(dt.date(2025, 1, 2), AS_OF - dt.timedelta(days=1))
     results = [
-        land_and_ingest(conn, "eod", json.dumps(walk("AAPL.US", days)), ticker="AAPL.US", asset_id=ids["AAPL.US"]),
-        land_and_ingest(conn, "eod", json.dumps(walk("KO.US", days, 60)), ticker="KO.US", asset_id=ids["KO.US"]),
+        land_and_ingest(conn, "eod", json.dumps(walk("AAPL.US", days)), ticker="AAPL.US", asset_id=ids["AAPL.US"],
+                        as_of=days[-1]),
+        land_and_ingest(conn, "eod", json.dumps(walk("KO.US", days, 60)), ticker="KO.US", asset_id=ids["KO.US"],
+                        as_of=days[-1]),
     ]
     bulk = [dict(bar, code=code.split(".")[0], exchange_short_name="US")
             for code in ("KO.US", "AAPL.US", "NOPE.US") for bar in walk(code + "bulk", [AS_OF])]
     results.append(land_and_ingest(conn, "eod-bulk-last-day", json.dumps(bulk), exchange="US"))
+    fundamentals = {
+        "General": {"Code": "KO", "Type": "Common Stock", "Name": "Coca-Cola Co", "CurrencyCode": "USD",
+                    "CountryISO": "US", "ISIN": "US1912161007", "Sector": "Consumer Defensive", "IPODate": "0000-00-00"},
+        "Highlights": {"MarketCapitalization": 300000000000, "PERatio": "27.5", "EarningsShare": 2.47,
+                       "DividendYield": "0.029", "BookValue": ""},
+        "SharesStats": {"SharesOutstanding": 4300000000}, "Technicals": {"Beta": 0.6},
+        "Earnings": {"History": {}}, "Financials": {"Cash_Flow": {"yearly": {}}},
+    }
+    results.append(land_and_ingest(conn, "fundamentals", json.dumps(fundamentals), ticker="KO.US", asset_id=ids["KO.US"]))
+    results.append(land_and_ingest(conn, "splits", json.dumps([{"date": "2025-06-02", "split": "2.000000/1.000000"}]),
+                                   ticker="KO.US", asset_id=ids["KO.US"]))
+    dividends = [{"date": d, "declarationDate": None, "recordDate": d, "paymentDate": d, "period": "Quarterly",
+                  "value": "0.485", "unadjustedValue": "0.97", "currency": "USD"}
+                 for d in ("2025-03-14", "2025-09-15", "2025-12-01", AS_OF.isoformat())]
+    results.append(land_and_ingest(conn, "div", json.dumps(dividends), ticker="KO.US", asset_id=ids["KO.US"]))
     return results
 
 
@@ -119,18 +136,23 @@ def test_relanding_the_same_payloads_changes_no_business_table(postgresql):
     conn = postgresql
     ids = {t: create_asset(conn, t) for t in ("AAPL.US", "KO.US")}
     first = land_everything(conn, ids)
-    assert [r["status"] for r in first] == ["ok", "ok", "ok"]
+    assert [r["status"] for r in first] == ["ok"] * 6
     assert first[2]["rows_ignored"] == 1
     stored = count(conn, "select count(*) from market.stock_prices")
     assert stored == first[0]["rows_stored"] + first[1]["rows_stored"] + 2
     before = digests(conn)
 
+    # the eod history was fetched before the last dividend: only that one adjusts stored bars
+    assert count(conn, "select count(*) from market.corporate_actions") == 5
+    assert count(conn, "select sum(bars_adjusted) from market.corporate_actions") == first[1]["rows_stored"]
+
     again = land_everything(conn, ids)
-    assert [r["status"] for r in again] == ["ok", "ok", "ok"]
-    assert sum(r["rows_inserted"] + r["rows_changed"] for r in again) == 0
+    assert [r["status"] for r in again] == ["ok"] * 6
+    assert sum(r.get("rows_inserted", 0) + r.get("rows_changed", 0) for r in again) == 0
     assert digests(conn) == before
-    assert count(conn, "select count(*) from raw.eodhd_payloads") == 6
-    assert count(conn, "select count(*) from pipeline.api_calls") == 6
+    assert count(conn, "select count(*) from raw.eodhd_payloads") == 12
+    assert count(conn, "select count(*) from pipeline.api_calls") == 12
+    assert count(conn, "select count(*) from raw.eodhd_payloads where ingested_at is null") == 0
 
 
 @pytest.mark.parametrize("body, reason", [
@@ -152,3 +174,50 @@ def test_a_body_that_is_not_json_lands_nothing_but_the_error(postgresql, body, r
     assert row[0] is None and row[1] is None and row[2] == result["message"]
     assert conn.execute("select cost, http_status, error from pipeline.api_calls").fetchone() == (1, 200, result["message"])
     assert count(conn, "select count(*) from market.price_quarantine") == 0
+
+
+@pytest.mark.parametrize("split_first", [False, True], ids=["bar-then-split", "split-then-bar"])
+def test_a_split_on_day_d_corrects_adjusted_history_and_flags_indicators(postgresql, split_first):
+    conn = postgresql
+    asset_id = create_asset(conn, "AAPL.US")
+    split_day = dt.date(2026, 3, 2)
+    history = walk("AAPL.US", sessions(dt.date(2025, 6, 2), split_day - dt.timedelta(days=3)), 400)
+    assert land_and_ingest(conn, "eod", json.dumps(history), ticker="AAPL.US", asset_id=asset_id,
+                           as_of=split_day - dt.timedelta(days=3))["status"] == "ok"
+    conn.execute("update pipeline.asset_processing_state set needs_indicator_recompute = false")
+    conn.commit()
+    last = float(history[-1]["close"])
+    day_d = [{"date": split_day.isoformat(), "open": last / 4, "high": last / 4 * 1.02, "low": last / 4 * 0.99,
+              "close": last / 4 * 1.01, "adjusted_close": last / 4 * 1.01, "volume": 4_000_000}]
+    split = json.dumps([{"date": split_day.isoformat(), "split": "4.000000/1.000000"}])
+
+    def land_bar():
+        return land_and_ingest(conn, "eod", json.dumps(day_d), ticker="AAPL.US", asset_id=asset_id, as_of=split_day)
+
+    def land_split():
+        return land_and_ingest(conn, "splits", split, ticker="AAPL.US", asset_id=asset_id)
+
+    first, second = (land_split, land_bar) if split_first else (land_bar, land_split)
+    first()
+    second()
+
+    rows = conn.execute(
+        "select trade_date, close, adjusted_close from market.stock_prices where asset_id = %s order by trade_date",
+        (asset_id,),
+    ).fetchall()
+    before = [r for r in rows if r[0] < split_day]
+    assert len(before) == len(history)
+    assert all(adj == close / 4 for _, close, adj in before), "every earlier bar is divided by the split ratio"
+    assert rows[-1][0] == split_day and rows[-1][2] == rows[-1][1], "the split-day bar is as the vendor sent it"
+    # the adjusted series is continuous across the split, the raw one is not
+    assert rows[-1][1] / rows[-2][1] < 0.3
+    assert 0.97 < rows[-1][2] / rows[-2][2] < 1.03
+    assert conn.execute("select needs_indicator_recompute from pipeline.asset_processing_state where asset_id = %s",
+                        (asset_id,)).fetchone()[0] is True
+
+    # a later full refetch of the history from the vendor brings exactly the values already corrected
+    vendor = [dict(bar, adjusted_close=float(bar["close"]) / 4) for bar in history] + day_d
+    refetch = land_and_ingest(conn, "eod", json.dumps(vendor), ticker="AAPL.US", asset_id=asset_id, as_of=split_day)
+    assert refetch["status"] == "ok" and refetch["rows_changed"] == 0 and refetch["rows_inserted"] == 0
+    # and landing the split again adjusts nothing
+    assert land_split()["bars_adjusted"] == 0
