@@ -356,7 +356,10 @@ def test_402_once_the_daily_quota_is_spent():
 def test_429_under_the_per_minute_limit():
     now = [1000.0]
     with FakeEodhd(today=TODAY, per_minute_limit=3, retry_after_rate=1.0, clock=lambda: now[0]) as s:
-        assert [get(s, "/eod/AAPL.US", fmt="json").status_code for _ in range(3)] == [200] * 3
+        first = [get(s, "/eod/AAPL.US", fmt="json") for _ in range(3)]
+        assert [r.status_code for r in first] == [200] * 3
+        assert [r.headers["X-RateLimit-Remaining"] for r in first] == ["2", "1", "0"]
+        assert first[0].headers["X-RateLimit-Limit"] == "3"
         r = get(s, "/eod/AAPL.US", fmt="json")
         assert r.status_code == 429 and r.headers["Retry-After"] == "60"
         now[0] += 30

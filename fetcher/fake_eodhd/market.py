@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+from bisect import bisect_left, bisect_right
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -142,15 +143,6 @@ def calendar_sessions(calendar: str, end_year: int) -> tuple[dt.date, ...]:
     return tuple(s.date() for s in cal.sessions)
 
 
-@lru_cache(maxsize=32)
-def calendar_early_closes(calendar: str, end_year: int) -> frozenset[dt.date]:
-    import exchange_calendars as xcals
-    import pandas as pd
-
-    cal = xcals.get_calendar(calendar, start=pd.Timestamp(HISTORY_START), end=pd.Timestamp(dt.date(end_year, 12, 31)))
-    return frozenset(s.date() for s in cal.early_closes)
-
-
 @dataclass(frozen=True)
 class Instrument:
     code: str  # SYMBOL.EXCHANGE
@@ -200,7 +192,6 @@ class Path_:
     """A code's full synthetic history (independent of "today"), raw prices rounded."""
 
     dates: list[dt.date]
-    index: dict[dt.date, int]
     open: np.ndarray
     high: np.ndarray
     low: np.ndarray
@@ -336,7 +327,7 @@ class Market:
         sessions = self.sessions(inst.exchange)
         if inst.code in self.committed or inst.is_bond or unit("ipo", inst.code) < 0.67:
             return sessions[0]
-        last = next(i for i, d in enumerate(sessions) if d >= dt.date(2024, 12, 31))
+        last = bisect_left(sessions, dt.date(2024, 12, 31))
         return sessions[int(unit("ipo-day", inst.code) * last)]
 
     # ------------------------------------------------------------------- paths
@@ -373,10 +364,9 @@ class Market:
         code = inst.code
         all_sessions = self.sessions(inst.exchange)
         start = self.ipo_date(inst)
-        first = next(i for i, d in enumerate(all_sessions) if d >= start)
+        first = bisect_left(all_sessions, start)
         dates = list(all_sessions[first:])
         n = len(dates)
-        index = {d: i for i, d in enumerate(dates)}
 
         def rng(stream: str) -> np.random.Generator:
             return np.random.default_rng(stable_int(stream, code))
@@ -471,7 +461,7 @@ class Market:
         dividends.extend(extra_divs)
         dividends.sort()
         splits.sort()
-        return Path_(dates, index, open_, high, low, close, volume, splits, dividends, fractional)
+        return Path_(dates, open_, high, low, close, volume, splits, dividends, fractional)
 
     # ------------------------------------------------------------ adjustments
     def adjustment(self, p: Path_, today: dt.date) -> np.ndarray:
@@ -488,14 +478,7 @@ class Market:
 
     def last_index(self, p: Path_, today: dt.date) -> int:
         """Index of the last bar on or before today (-1 when none)."""
-        lo, hi = 0, len(p.dates)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if p.dates[mid] <= today:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo - 1
+        return bisect_right(p.dates, today) - 1
 
     def bars(self, inst: Instrument, today: dt.date, start: dt.date | None, end: dt.date | None) -> list[dict]:
         """Daily bars of [start, end] (inclusive) published by `today`, oldest first."""
@@ -511,8 +494,8 @@ class Market:
 
     def bar_on(self, inst: Instrument, day: dt.date, today: dt.date, *, cache: bool = True) -> dict | None:
         p = self.path(inst, cache=cache)
-        i = p.index.get(day)
-        if i is None or day > today:
+        i = bisect_left(p.dates, day)
+        if i >= len(p.dates) or p.dates[i] != day or day > today:
             return None
         return self._bar(p, self.adjustment(p, today), i)
 
@@ -560,11 +543,5 @@ class Market:
 
 
 def _index_on_or_after(dates: list[dt.date], day: dt.date) -> int | None:
-    lo, hi = 0, len(dates)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if dates[mid] < day:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo if lo < len(dates) else None
+    i = bisect_left(dates, day)
+    return i if i < len(dates) else None

@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import re
+import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -310,7 +311,7 @@ class FakeEodhd:
         plan = self._plan(token)
         if plan is None:
             return Response(401, TEXT_401.encode())
-        limited = self._rate_limit(token)
+        limited, remaining = self._rate_limit(token)
         if limited is not None:
             return limited
         if plan == "demo" and not (endpoint == "user" or (endpoint in ("eod", "fundamentals", "splits", "div")
@@ -325,7 +326,7 @@ class FakeEodhd:
             self._charged[endpoint] += cost
             used = self._used[key]
             today = self.today
-        headers = (("X-RateLimit-Limit", str(self.per_minute_limit)),)
+        headers = (("X-RateLimit-Limit", str(self.per_minute_limit)), ("X-RateLimit-Remaining", str(remaining)))
         try:
             response = self._serve(endpoint, code, query, today, plan, used, limit)
         except NotFound:
@@ -352,7 +353,8 @@ class FakeEodhd:
             return None if token.lower().startswith("invalid") else "paid"
         return self.tokens.get(token)
 
-    def _rate_limit(self, token: str) -> Response | None:
+    def _rate_limit(self, token: str) -> tuple[Response | None, int]:
+        """A 429 when the token used its per-minute requests, else (None, requests left)."""
         now = self._clock()
         with self._lock:
             window = self._windows[_digest(token)]
@@ -364,9 +366,9 @@ class FakeEodhd:
                 n = self._occurrences["429"]
                 send = unit("retry-after", self.seed, n) < self.retry_after_rate
                 headers = (("Retry-After", str(wait)),) if send else ()
-                return Response(429, TEXT_429.encode(), headers=headers)
+                return Response(429, TEXT_429.encode(), headers=headers), 0
             window.append(now)
-        return None
+            return None, self.per_minute_limit - len(window)
 
     def _maybe_fault(self, response: Response, path: str, raw_query: str) -> Response:
         if not (self.error_rate or self.truncate_rate or self.html_rate):
@@ -574,6 +576,12 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "nginx"
     sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in two writes: without this, Nagle and delayed ACKs
+        # add ~40 ms to every keep-alive response
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         if self.app.latency and not self.path.startswith("/_fake/"):
