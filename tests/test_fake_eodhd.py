@@ -482,3 +482,25 @@ def test_cli_prints_its_url_and_serves(tmp_path):
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert TOKEN not in err
+
+
+def test_today_unpublished_serves_yesterday():
+    with FakeEodhd(today=dt.date(2025, 12, 2), today_published=False) as s:
+        bars = eod(s, "AAPL.US", **{"from": "2025-11-28"})
+        assert [b["date"] for b in bars] == ["2025-11-28", "2025-12-01"]
+        assert get(s, "/eod-bulk-last-day/US", fmt="json", date="2025-12-02").json() == []
+        assert {r["date"] for r in get(s, "/eod-bulk-last-day/US", fmt="json").json()} == {"2025-12-01"}
+        assert get(s, "/user").json()["apiRequestsDate"] == "2025-12-02"
+    with pytest.raises(ValueError):
+        FakeEodhd(today=dt.date(2031, 1, 2))
+
+
+def test_fundamentals_filter_and_weekly_period(server):
+    assert get(server, "/fundamentals/AAPL.US", filter="General::Code").json() == "AAPL"
+    both = get(server, "/fundamentals/AAPL.US", filter="General::Type,Highlights::MarketCapitalization").json()
+    assert both["General::Type"] == "Common Stock" and both["Highlights::MarketCapitalization"] > 0
+    daily = eod(server, "AAPL.US", **{"from": "2025-12-01", "to": "2025-12-12"})
+    weekly = eod(server, "AAPL.US", **{"from": "2025-12-01", "to": "2025-12-12", "period": "w"})
+    assert [w["date"] for w in weekly] == ["2025-12-01", "2025-12-08"]
+    assert weekly[0]["close"] == daily[4]["close"] and weekly[0]["open"] == daily[0]["open"]
+    assert weekly[1]["high"] == max(b["high"] for b in daily[5:])

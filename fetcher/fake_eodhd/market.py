@@ -27,6 +27,7 @@ import hashlib
 import math
 from bisect import bisect_left, bisect_right
 import threading
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -139,7 +140,9 @@ def calendar_sessions(calendar: str, end_year: int) -> tuple[dt.date, ...]:
     import exchange_calendars as xcals
     import pandas as pd
 
-    cal = xcals.get_calendar(calendar, start=pd.Timestamp(HISTORY_START), end=pd.Timestamp(dt.date(end_year, 12, 31)))
+    with warnings.catch_warnings():  # exchange-calendars' own pandas deprecation warnings
+        warnings.simplefilter("ignore")
+        cal = xcals.get_calendar(calendar, start=pd.Timestamp(HISTORY_START), end=pd.Timestamp(dt.date(end_year, 12, 31)))
     return tuple(s.date() for s in cal.sessions)
 
 
@@ -319,9 +322,9 @@ class Market:
         return codes
 
     # --------------------------------------------------------------- sessions
-    def sessions(self, exchange: Exchange, today: dt.date | None = None) -> tuple[dt.date, ...]:
-        end_year = max(CALENDAR_END.year, (today.year + 1) if today else 0)
-        return calendar_sessions(exchange.calendar, end_year)
+    def sessions(self, exchange: Exchange) -> tuple[dt.date, ...]:
+        """Every session from HISTORY_START to CALENDAR_END (the server's "today" stays inside)."""
+        return calendar_sessions(exchange.calendar, CALENDAR_END.year)
 
     def ipo_date(self, inst: Instrument) -> dt.date:
         sessions = self.sessions(inst.exchange)
@@ -368,8 +371,10 @@ class Market:
         dates = list(all_sessions[first:])
         n = len(dates)
 
-        def rng(stream: str) -> np.random.Generator:
-            return np.random.default_rng(stable_int(stream, code))
+        # one generator per code, drawn in a fixed order (n depends on the calendar only)
+        rng = np.random.default_rng(stable_int("path", code))
+        draws = rng.standard_normal((5, n))
+        uniforms = rng.random(n)
 
         bond = inst.is_bond
         if bond:
@@ -382,10 +387,10 @@ class Market:
             sigma = 0.008 + 0.022 * unit("sigma", code)
         mu = 0.0003 * (unit("mu", code) - 0.3)
 
-        r = mu + sigma * rng("ret").standard_normal(n)
+        r = mu + sigma * draws[0]
         r[0] = 0.0
         illiquid = (not bond) and unit("illiquid", code) < 0.30
-        zero = rng("zero").random(n) < (0.04 if illiquid else 0.0)
+        zero = uniforms < (0.04 if illiquid else 0.0)
         zero[0] = False
         r[zero] = 0.0
 
@@ -421,9 +426,9 @@ class Market:
         r = r + div_drop
         econ_close = p0 * np.exp(np.cumsum(r))
         prev = np.concatenate(([p0], econ_close[:-1]))
-        gap = sigma * 0.3 * rng("gap").standard_normal(n)
+        gap = sigma * 0.3 * draws[1]
         econ_open = prev * np.exp(div_drop + gap)
-        wiggle = rng("wiggle").standard_normal((2, n))
+        wiggle = draws[2:4]
         econ_high = np.maximum(econ_open, econ_close) * np.exp(np.abs(wiggle[0]) * sigma * 0.5)
         econ_low = np.minimum(econ_open, econ_close) * np.exp(-np.abs(wiggle[1]) * sigma * 0.5)
 
@@ -453,7 +458,7 @@ class Market:
             volume = np.zeros(n)
         else:
             base = 10 ** (3 + 4 * unit("volume", code))
-            volume = base * np.exp(0.5 * rng("volume").standard_normal(n))
+            volume = base * np.exp(0.5 * draws[4])
             volume = np.round(volume, 2) if fractional else np.round(volume)
             volume[zero] = 0.0
 

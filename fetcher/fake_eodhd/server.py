@@ -27,7 +27,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from fetcher.fake_eodhd.fundamentals import fundamentals
-from fetcher.fake_eodhd.market import DEMO_CODES, EXCHANGES, Market, NotFound, num, unit
+from fetcher.fake_eodhd.market import (
+    CALENDAR_END, DEMO_CODES, EXCHANGES, HISTORY_START, Market, NotFound, num, unit,
+)
 
 log = logging.getLogger("fetcher.fake_eodhd")
 
@@ -116,6 +118,7 @@ class FakeEodhd:
         truncate_rate: float = 0.0,
         html_rate: float = 0.0,
         retry_after_rate: float = 0.5,
+        today_published: bool = True,
         seed: int = 0,
         exchange_sizes: dict[str, int] | None = None,
         tickers_dir: Path | None = None,
@@ -128,7 +131,8 @@ class FakeEodhd:
 
             tickers_dir = TICKERS_DIR
         self.market = Market(tickers_dir=tickers_dir, exchange_sizes=exchange_sizes)
-        self.today = today or dt.datetime.now(dt.timezone.utc).date()
+        self.today = _check_today(today or dt.datetime.now(dt.timezone.utc).date())
+        self.today_published = today_published
         if isinstance(tokens, (list, tuple, set)):
             tokens = {t: "paid" for t in tokens}
         self.tokens = dict(tokens) if tokens is not None else None
@@ -188,7 +192,7 @@ class FakeEodhd:
     # ----------------------------------------------------------- test hooks
     def set_today(self, day: dt.date) -> None:
         with self._lock:
-            self.today = day
+            self.today = _check_today(day)
             self._bulk_cache.clear()
 
     def inject(self, pattern: str, status: int, body: str | bytes = "", count: int = 1,
@@ -402,6 +406,8 @@ class FakeEodhd:
                 "dailyRateLimit": limit, "extraLimit": 0, "inviteToken": None, "inviteTokenClicked": 0,
                 "subscriptionMode": "demo" if plan == "demo" else plan,
             })
+        if not self.today_published:
+            today = today - dt.timedelta(days=1)  # the data as of yesterday: today's bars not out yet
         if endpoint == "eod":
             return self._eod(code, query, today, plan, fmt_json)
         if endpoint == "bulk":
@@ -410,7 +416,11 @@ class FakeEodhd:
             return self._symbols(code, query, fmt_json)
         inst = self.market.instrument(code)
         if endpoint == "fundamentals":
-            return _json(fundamentals(self.market, inst, today))
+            doc = fundamentals(self.market, inst, today)
+            wanted = [f for f in query.get("filter", "").split(",") if f]
+            if wanted:  # filter=General::Code (one value) or filter=General,Highlights
+                doc = _pick(doc, wanted[0]) if len(wanted) == 1 else {w: _pick(doc, w) for w in wanted}
+            return _json(doc)
         start, end = _date(query.get("from")), _date(query.get("to"))
         if endpoint == "splits":
             rows = [{"date": d.isoformat(), "split": f"{new:.6f}/{old:.6f}"}
@@ -455,7 +465,7 @@ class FakeEodhd:
         exchange = EXCHANGES[exchange_code]
         kind = query.get("type", "").lower()
         day = _date(query.get("date"))
-        sessions = self.market.sessions(exchange, today)
+        sessions = self.market.sessions(exchange)
         if day is None:
             past = [s for s in sessions if s <= today]
             day = past[-1] if past else today
@@ -532,6 +542,20 @@ class FakeEodhd:
                 self.set_today(dt.date.fromisoformat(query["date"]))
             return _json({"today": self.today.isoformat()})
         return Response(404, b"Not Found")
+
+
+def _check_today(day: dt.date) -> dt.date:
+    if not HISTORY_START <= day <= CALENDAR_END:
+        raise ValueError(f"today must be between {HISTORY_START} and {CALENDAR_END}, got {day}")
+    return day
+
+
+def _pick(doc, path: str):
+    for key in path.split("::"):
+        if not isinstance(doc, dict) or key not in doc:
+            return None
+        doc = doc[key]
+    return doc
 
 
 def _digest(token: str) -> str:
