@@ -504,3 +504,40 @@ def test_fundamentals_filter_and_weekly_period(server):
     assert [w["date"] for w in weekly] == ["2025-12-01", "2025-12-08"]
     assert weekly[0]["close"] == daily[4]["close"] and weekly[0]["open"] == daily[0]["open"]
     assert weekly[1]["high"] == max(b["high"] for b in daily[5:])
+
+
+def test_control_endpoints_for_other_processes():
+    with FakeEodhd(today=dt.date(2025, 12, 12)) as s:
+        base = f"http://127.0.0.1:{s.port}/_fake"
+        assert requests.get(f"{base}/split", params={"code": "META.US", "date": "2025-12-10", "ratio": "2/1"},
+                            timeout=10).status_code == 200
+        assert get(s, "/splits/META.US", fmt="json", **{"from": "2025-12-01"}).json() == \
+            [{"date": "2025-12-10", "split": "2.000000/1.000000"}]
+        requests.get(f"{base}/dividend", params={"code": "META.US", "date": "2025-12-11", "amount": "0.5"}, timeout=10)
+        assert [d["unadjustedValue"] for d in get(s, "/div/META.US", fmt="json", **{"from": "2025-12-01"}).json()] \
+            == [0.5]
+        requests.get(f"{base}/inject", params={"pattern": "/eod/META", "status": "429", "count": "2",
+                                               "retry_after": "1"}, timeout=10)
+        r = get(s, "/eod/META.US", fmt="json")
+        assert (r.status_code, r.headers["Retry-After"]) == (429, "1")
+        assert get(s, "/eod/META.US", fmt="json").status_code == 429
+        assert get(s, "/eod/META.US", fmt="json").status_code == 200
+        requests.get(f"{base}/delist", params={"code": "META.US"}, timeout=10)
+        assert get(s, "/eod/META.US", fmt="json").text == TEXT_404_TICKER
+        assert requests.get(f"{base}/split", params={"code": "X.US"}, timeout=10).status_code == 400
+
+
+def test_us_listing_has_venues_and_types_beyond_the_committed_ones():
+    with FakeEodhd(today=TODAY, exchange_sizes={"US": 600}) as s:
+        rows = get(s, "/exchange-symbol-list/US", fmt="json").json()
+        funds = get(s, "/exchange-symbol-list/US", fmt="json", type="fund").json()
+        m = s.market
+        assert len(rows) == 600
+        venues = {r["Exchange"] for r in rows}
+        assert {"NYSE", "NASDAQ", "NYSE ARCA", "NMFQS"} <= venues
+        assert {r["Type"] for r in rows} == {"Common Stock", "ETF", "FUND", "Preferred Stock"}
+        assert funds and {r["Type"] for r in funds} == {"FUND"}
+        for r in rows[:60]:  # listing and fundamentals agree
+            g = get(s, f"/fundamentals/{r['Code']}.US", filter="General").json()
+            assert (g["Type"], g["Exchange"]) == (r["Type"], r["Exchange"])
+        assert m.instrument(f"{funds[0]['Code']}.US").type == "FUND"

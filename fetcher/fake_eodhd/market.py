@@ -251,7 +251,8 @@ class Market:
         full = f"{symbol}.{exchange_code}"
         if self.is_delisted(full):
             raise NotFound(full)
-        return Instrument(full, symbol, exchange, self._type(full, symbol, exchange), self._venue(full, symbol, exchange))
+        kind = self._type(full, symbol, exchange)
+        return Instrument(full, symbol, exchange, kind, self._venue(full, kind, exchange))
 
     def is_delisted(self, code: str) -> bool:
         return code.startswith(DELISTED_PREFIX) or code in self.actions.delisted
@@ -272,17 +273,23 @@ class Market:
             return TYPE_ETF
         if u < 0.10:
             return TYPE_PREFERRED
+        if u < 0.12 and exchange.code == "US":
+            return TYPE_FUND  # US mutual funds (venue NMFQS)
         return TYPE_STOCK
 
-    def _venue(self, code: str, symbol: str, exchange: Exchange) -> str:
+    def _venue(self, code: str, kind: str, exchange: Exchange) -> str:
+        """The listing venue: for US the real exchange (NYSE, NASDAQ, NYSE ARCA, ...)."""
         if exchange.code != "US":
             return exchange.code
         stem = self.committed.get(code)
         if stem in ("nyse", "nasdaq"):
             return stem.upper()
-        if symbol in KNOWN_ETFS or unit("type", code) < 0.08:
+        if kind == TYPE_ETF:
             return "NYSE ARCA"
-        return "NYSE" if unit("venue", code) < 0.45 else "NASDAQ"
+        if kind == TYPE_FUND:
+            return "NMFQS"
+        u = unit("venue", code)
+        return "NYSE" if u < 0.42 else "NASDAQ" if u < 0.92 else "NYSE MKT" if u < 0.96 else "BATS"
 
     def universe(self, exchange_code: str) -> list[str]:
         """Every code listed on an exchange: the committed ones plus synthetic ones, unsorted."""

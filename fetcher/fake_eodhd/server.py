@@ -537,10 +537,27 @@ class FakeEodhd:
         if path == "/_fake/reset":
             self.reset(quota=query.get("quota", "") in ("1", "true", "yes"))
             return _json({"reset": True})
-        if path == "/_fake/today":
-            if query.get("date"):
-                self.set_today(dt.date.fromisoformat(query["date"]))
-            return _json({"today": self.today.isoformat()})
+        try:
+            if path == "/_fake/today":
+                if query.get("date"):
+                    self.set_today(dt.date.fromisoformat(query["date"]))
+                return _json({"today": self.today.isoformat()})
+            if path == "/_fake/split":  # ?code=AAPL.US&date=2025-12-15&ratio=4/1
+                self.add_split(query["code"], dt.date.fromisoformat(query["date"]), query["ratio"])
+                return _json({"split": query["code"]})
+            if path == "/_fake/dividend":  # ?code=AAPL.US&date=2025-12-15&amount=0.25
+                self.add_dividend(query["code"], dt.date.fromisoformat(query["date"]), float(query["amount"]))
+                return _json({"dividend": query["code"]})
+            if path == "/_fake/delist":  # ?code=AAPL.US
+                self.delist(query["code"])
+                return _json({"delisted": query["code"]})
+            if path == "/_fake/inject":  # ?pattern=/eod/AAPL&status=503&body=...&count=2&retry_after=1
+                headers = {"Retry-After": query["retry_after"]} if query.get("retry_after") else None
+                self.inject(query["pattern"], int(query["status"]), query.get("body", ""),
+                            int(query.get("count", "1")), headers=headers)
+                return _json({"injected": query["pattern"]})
+        except (KeyError, ValueError, re.error) as exc:
+            return Response(400, f"bad control request: {type(exc).__name__}: {exc}".encode())
         return Response(404, b"Not Found")
 
 
