@@ -13,10 +13,13 @@ Error classes (docs/interfaces.md, EODHD.md):
   connection errors              transient      retried with backoff; the last one is reported
 
 Cost of an attempt (what the ledger records, pipeline.api_calls.cost): the provider counts
-requests it served. A response with a 2xx status or a 4xx that the endpoint itself answered
-(404 unknown ticker, 400, ...) costs the endpoint's price; a request the gateway refused
-before serving it (401, 402, 403, 408, 429), a 5xx and a request that got no response at
-all cost 0. tests/test_run_e2e.py checks that the ledger equals the local server's own count.
+requests it served. A 2xx (whatever the body), a 404 (the endpoint looked the code up) and a
+5xx (the request reached the service) cost the endpoint's price: when unsure, count, because
+an undercounting ledger runs into the 402 wall while an overcounting one only leaves a few
+calls unused. Requests refused at the gate (401, 402, 403, 429, and other 4xx such as 400
+or 408) and attempts that got no response at all (connection refused, timeouts) cost 0.
+The local server (fetcher/fake_eodhd) charges by the same rule, and tests/test_run_e2e.py
+checks that the ledger equals its own count.
 
 The token is sent as the api_token query parameter and appears nowhere else: stored
 parameters leave it out, exception texts (requests puts the full URL in them) and bodies
@@ -54,7 +57,6 @@ ENDPOINT_COST = {
 }
 
 TRANSIENT_STATUSES = frozenset({408, 429})
-UNCHARGED_STATUSES = frozenset({401, 402, 403, 408, 429})
 
 __all__ = [
     "Attempt",
@@ -91,7 +93,7 @@ def endpoint_cost(endpoint: str, params: dict | None = None) -> int:
 
 def attempt_cost(endpoint: str, status: int | None, params: dict | None = None) -> int:
     """The true cost of one attempt (see the module docstring for the rule)."""
-    if status is None or status in UNCHARGED_STATUSES or status >= 500:
+    if status is None or (400 <= status < 500 and status != 404):
         return 0
     return endpoint_cost(endpoint, params)
 

@@ -126,7 +126,7 @@ def test_429_storm_and_5xx_are_retried_to_success_each_attempt_reported(server):
     assert result.ok and result.attempt == 4 and result.final
     assert [a.status for a in retried] == [429, 429, 503]
     assert all(a.error_class == "transient" and not a.final for a in retried)
-    assert [a.cost for a in retried] == [0, 0, 0] and result.cost == 1
+    assert [a.cost for a in retried] == [0, 0, 1] and result.cost == 1
     assert slept[0] >= 2.0, "Retry-After: 2 must be honoured"
     assert all(s <= 0.05 for s in slept[1:]), "without Retry-After: jittered backoff under the cap"
     assert server.count("/eod/MSFT.US") == 4
@@ -256,7 +256,9 @@ def test_classify_and_cost_rules():
     assert attempt_cost("eod-bulk-last-day", 200) == 100
     assert attempt_cost("eod-bulk-last-day", 200, {"symbols": "A,B,C"}) == 103
     assert attempt_cost("fundamentals", 404) == 10
-    assert attempt_cost("fundamentals", 429) == attempt_cost("fundamentals", 503) == attempt_cost("fundamentals", None) == 0
+    assert attempt_cost("fundamentals", 503) == 10, "a 5xx reached the service: counted"
+    assert attempt_cost("fundamentals", 429) == attempt_cost("fundamentals", 402) == 0
+    assert attempt_cost("fundamentals", 400) == attempt_cost("fundamentals", None) == 0
     assert attempt_cost("user", 200) == 0
 
 
