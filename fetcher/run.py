@@ -182,7 +182,7 @@ class Runner:
             client = EodhdClient(
                 base_url=config.base_url,
                 token=config.api_token,
-                limiter=RateLimiter(config.rate_limit_per_minute, burst=max(1, min(options.threads, 4))),
+                limiter=RateLimiter(config.rate_limit_per_minute),
                 pool_size=options.threads + 2,
             )
         self.client = client

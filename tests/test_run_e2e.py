@@ -204,3 +204,40 @@ def test_configuration_error_stops_the_run_without_blaming_tickers(db_url, tmp_p
         assert not [i for i in work if i["status"] in ("failed", "done")]
         assert all(asset_state(db_url, i["ticker"])["consecutive_failures"] == 0 for i in work)
         assert_ledger_matches_server(db_url, fake)
+
+
+def test_heartbeats_keep_leases_shorter_than_the_work(db_url, tmp_path):
+    """Each item takes longer than its lease (two slow requests): the heartbeat at a third of
+    the lease keeps it, so no item is reclaimed and fetched twice."""
+    codes = ["AAPL.US", "MSFT.US", "KO.US"]
+    prepare_db(db_url, tmp_path / "tickers", codes)
+    execution_id, _ = plan(db_url, TODAY)
+    with FakeEodhd(today=TODAY, latency=0.8) as fake:
+        runner = make_runner(db_url, fake.url, execution_id, threads=2, batch=1, lease=dt.timedelta(seconds=1))
+        assert runner.run() == 0
+        by_code = fake.counts()["by_code"]
+        for endpoint in ("fundamentals", "eod"):
+            assert by_code[endpoint] == {c: {"200": 1} for c in codes}
+        assert runner.summary["lost"] == 0 and runner.summary["done"] == 3
+        assert_ledger_matches_server(db_url, fake)
+
+
+def test_stopping_hands_claimed_items_back_without_blame(db_url, tmp_path, fake):
+    """Items claimed but not fetched when the run stops (deadline, SIGTERM) go back to pending."""
+    codes = [f"D{n:02d}.US" for n in range(6)]
+    prepare_db(db_url, tmp_path / "tickers", codes)
+    execution_id, _ = plan(db_url, TODAY)
+    runner = make_runner(db_url, fake.url, execution_id)
+    claimed = runner.claim(4)
+    assert len(claimed) == 4
+    runner.client.request_stop("deadline 0:50:00 reached")
+    assert [runner.process(i) for i in claimed] == ["released"] * 4
+    runner._close_all()
+    work = items(db_url, execution_id)
+    assert {i["status"] for i in work} == {"pending"}
+    assert {i["error_class"] for i in work} == {"transient", None}
+    assert all(asset_state(db_url, c)["consecutive_failures"] == 0 for c in codes)
+    assert fake.requests() == 0 and assert_ledger_matches_server(db_url, fake) == {}
+    # the next run (or this one's next worker) fetches them all
+    assert make_runner(db_url, fake.url, execution_id).run() == 0
+    assert {i["status"] for i in items(db_url, execution_id)} == {"done"}
