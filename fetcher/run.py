@@ -65,6 +65,7 @@ LAND = (
     " p_received_at => %s, p_cost => %s, p_duration_ms => %s, p_worker => %s, p_error => %s)"
 )
 EXIT_OK, EXIT_ERROR, EXIT_CONFIGURATION = 0, 1, 2
+LIMIT_HEADROOM = 0.98
 
 
 # -- work items and their requests -------------------------------------------------------------
@@ -182,7 +183,9 @@ class Runner:
             client = EodhdClient(
                 base_url=config.base_url,
                 token=config.api_token,
-                limiter=RateLimiter(config.rate_limit_per_minute),
+                # 2 % under the limit: network jitter must never put limit + 1 requests
+                # into the provider's 60 s window (a 429 costs a retry)
+                limiter=RateLimiter(max(1, int(config.rate_limit_per_minute * LIMIT_HEADROOM))),
                 pool_size=options.threads + 2,
             )
         self.client = client
@@ -267,10 +270,13 @@ class Runner:
     def record(self, item: WorkItem, a: Attempt, last: bool, parts: list[tuple[str, dict]], spent: tuple[int, int]) -> str:
         """Land one response and settle its effects in one transaction.
 
-        Returns 'continue' (more requests to make), 'done', 'failed' or 'lost'.
+        Returns 'continue' (more requests to make), 'done', 'failed' (permanent, data),
+        'returned' (transient, quota, configuration: the item is pending again) or 'lost'.
+        The class and message of a failure are left in self._local.failure for the log.
         """
         conn = self._conn()
         outcome = "lost"
+        self._local.failure = None
         with conn.transaction(), conn.cursor() as cur:
             payload_id = self._land(cur, item, a)
             try:
@@ -297,11 +303,13 @@ class Runner:
                         else:
                             message = f"{a.endpoint} {a.code}: {ingest.get('message') or 'data error'}"
                             fenced = self._fail(cur, item, "data", message, a.status)
-                            outcome = "failed"
+                            outcome, self._local.failure = "failed", ("data", message)
                     else:
                         message = f"{a.endpoint} {a.code}: {a.error}"
-                        fenced = self._fail(cur, item, a.error_class or "transient", message, a.status)
-                        outcome = "failed"
+                        error_class = a.error_class or "transient"
+                        fenced = self._fail(cur, item, error_class, message, a.status)
+                        outcome = "failed" if error_class in ("permanent", "data") else "returned"
+                        self._local.failure = (error_class, message)
                     if not fenced:
                         outcome = "lost"
                         raise psycopg.Rollback(effects)
@@ -320,7 +328,8 @@ class Runner:
                     if not self._fail(cur, item, error_class, message, a.status):
                         outcome = "lost"
                         raise psycopg.Rollback(effects)
-                    outcome = "failed"
+                    outcome = "failed" if error_class == "data" else "returned"
+                    self._local.failure = (error_class, message)
         return outcome
 
     def _succeed(self, cur: psycopg.Cursor, item: WorkItem, result: dict) -> bool:
@@ -342,7 +351,7 @@ class Runner:
         error_class = "quota" if reason.startswith("quota") else "transient"
         with self._conn().cursor() as cur:
             if self._fail(cur, item, error_class, f"not fetched: run stopping ({reason})", None):
-                self.counters.add(released=1)
+                self.counters.add(returned=1)
             else:
                 self.counters.add(lost=1)
 
@@ -383,18 +392,20 @@ class Runner:
                 self._lost.discard(item.work_item_id)
 
     def _count(self, item: WorkItem, outcome: str, a: Attempt) -> None:
+        error_class, message = getattr(self._local, "failure", None) or (None, None)
         if outcome == "done":
             self.counters.add(done=1)
-        elif outcome == "failed":
-            self.counters.add(failed=1)
+        elif outcome in ("failed", "returned"):
+            self.counters.add(**{outcome: 1})
             log.info(
-                "work item %s (%s %s) failed: %s",
-                item.work_item_id, item.kind, item.ticker or item.exchange_code, a.error or "data error",
+                "work item %s (%s %s) %s: %s: %s",
+                item.work_item_id, item.kind, item.ticker or item.exchange_code,
+                "failed" if outcome == "failed" else "back to pending", error_class, message,
             )
         else:
             self.counters.add(lost=1)
         with self._flight_lock:
-            if outcome == "failed" and a.error_class == "transient":
+            if error_class == "transient":
                 self._transient_streak += 1
             elif outcome in ("done", "failed"):
                 self._transient_streak = 0

@@ -8,9 +8,9 @@ import datetime as dt
 import psycopg
 import pytest
 
-FakeEodhd = pytest.importorskip("fetcher.fake_eodhd").FakeEodhd  # until the local server is merged
+from fetcher.fake_eodhd import FakeEodhd
 
-from tests.fetch_support import (  # noqa: E402
+from tests.fetch_support import (
     TODAY,
     asset_state,
     assert_ledger_matches_server,
@@ -78,6 +78,7 @@ def test_quota_402_mid_run_stops_cleanly_and_tomorrow_picks_up(db_url, tmp_path)
         runner = make_runner(db_url, fake.url, execution_id, threads=2, batch=2)
         assert runner.run() == 0, "a quota stop is a clean end"
         assert runner.summary["stop"].startswith("quota")
+        assert runner.summary["failed"] == 0 and runner.summary["returned"] >= 1
         assert fake.requests(status=402) <= 2, "every thread stopped at the first 402 it saw"
         with psycopg.connect(db_url, autocommit=True) as conn:
             stopped, reason = conn.execute(
@@ -101,7 +102,8 @@ def test_quota_402_mid_run_stops_cleanly_and_tomorrow_picks_up(db_url, tmp_path)
             state = asset_state(db_url, code)
             assert state["consecutive_failures"] == 0 and state["status"] == "new" and not state["is_skipped"]
 
-        fake.set_today(NEXT_DAY)  # a new quota day
+        fake.set_today(NEXT_DAY)  # a new quota day, and a plan that fits it
+        fake.daily_limit = 1000
         tomorrow, summary = plan(db_url, NEXT_DAY, "tomorrow")
         planned = {i["ticker"] for i in items(db_url, tomorrow) if i["kind"] == "initial_load"}
         assert set(untouched) <= planned
