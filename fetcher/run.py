@@ -22,7 +22,10 @@ Stops when no claimable work is left, on a 402 (quota: every thread stops at onc
 failure recorded with class 'quota' stops the claiming of the other processes of the run),
 on 401/403 (configuration), at the deadline, or on an unexpected error. Items claimed but
 not fetched are handed back with record_failure('quota' after a 402, else 'transient'),
-which never blames the ticker. Exit code 0: done, quota or deadline; 2: configuration;
+which never blames the ticker. A transient failure (retries exhausted) hands the item back
+to pending, except on its third claim: then it counts as a permanent failure of the ticker
+(backoff), so one ticker the provider keeps failing on cannot loop until the deadline and
+spend calls on every lap. Exit code 0: done, quota or deadline; 2: configuration;
 1: an error (or the provider stayed unavailable).
 """
 from __future__ import annotations
@@ -66,6 +69,7 @@ LAND = (
 )
 EXIT_OK, EXIT_ERROR, EXIT_CONFIGURATION = 0, 1, 2
 LIMIT_HEADROOM = 0.98
+MAX_TRANSIENT_CLAIMS = 3  # an item failing transiently on its 3rd claim counts as permanent
 
 
 # -- work items and their requests -------------------------------------------------------------
@@ -307,6 +311,11 @@ class Runner:
                     else:
                         message = f"{a.endpoint} {a.code}: {a.error}"
                         error_class = a.error_class or "transient"
+                        if error_class == "transient" and item.attempt >= MAX_TRANSIENT_CLAIMS:
+                            # the provider answers others but not this one: count it (backoff)
+                            # instead of handing it back to be claimed again for ever
+                            error_class = "permanent"
+                            message = f"still failing after {item.attempt} claims: {message}"
                         fenced = self._fail(cur, item, error_class, message, a.status)
                         outcome = "failed" if error_class in ("permanent", "data") else "returned"
                         self._local.failure = (error_class, message)

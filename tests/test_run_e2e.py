@@ -243,3 +243,18 @@ def test_stopping_hands_claimed_items_back_without_blame(db_url, tmp_path, fake)
     # the next run (or this one's next worker) fetches them all
     assert make_runner(db_url, fake.url, execution_id).run() == 0
     assert {i["status"] for i in items(db_url, execution_id)} == {"done"}
+
+
+def test_a_ticker_failing_transiently_on_every_claim_ends_as_a_counted_failure(db_url, tmp_path, fake):
+    prepare_db(db_url, tmp_path / "tickers", ["AAPL.US", "SICK.US"])
+    fake.inject(r"^/api/fundamentals/SICK\.US$", 503, "Service Unavailable", count=1000)
+    execution_id, _ = plan(db_url, TODAY)
+    runner = make_runner(db_url, fake.url, execution_id, max_attempts=3)
+    assert runner.run() == 0
+    by_ticker = {i["ticker"]: i for i in items(db_url, execution_id)}
+    assert by_ticker["AAPL.US"]["status"] == "done"
+    assert (by_ticker["SICK.US"]["status"], by_ticker["SICK.US"]["error_class"]) == ("failed", "permanent")
+    assert "still failing after 3 claims" in by_ticker["SICK.US"]["last_error"]
+    assert fake.requests(code="SICK.US", status=503) == 3 * 3, "three claims of three attempts, then counted"
+    assert asset_state(db_url, "SICK.US")["consecutive_failures"] == 1
+    assert_ledger_matches_server(db_url, fake)
