@@ -285,7 +285,11 @@ class Runner:
             payload_id = self._land(cur, item, a)
             try:
                 with conn.transaction() as effects:
-                    if a.ok:
+                    if a.ok and payload_id is None:  # a 2xx other than 200: nothing was landed
+                        message = f"{a.endpoint} {a.code}: HTTP {a.status} without a payload"
+                        fenced = self._fail(cur, item, "data", message, a.status)
+                        outcome, self._local.failure = "failed", ("data", message)
+                    elif a.ok:
                         cur.execute(INGEST[a.endpoint], self._ingest_args(item, a, payload_id))
                         ingest = cur.fetchone()[0]
                         if isinstance(ingest, str):

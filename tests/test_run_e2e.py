@@ -258,3 +258,20 @@ def test_a_ticker_failing_transiently_on_every_claim_ends_as_a_counted_failure(d
     assert fake.requests(code="SICK.US", status=503) == 3 * 3, "three claims of three attempts, then counted"
     assert asset_state(db_url, "SICK.US")["consecutive_failures"] == 1
     assert_ledger_matches_server(db_url, fake)
+
+
+def test_a_broken_deployment_stops_the_run_keeps_the_ledger_and_blames_no_ticker(db_url, tmp_path, fake):
+    prepare_db(db_url, tmp_path / "tickers", ["AAPL.US", "MSFT.US", "KO.US"])
+    execution_id, _ = plan(db_url, TODAY)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("drop function market.ingest_fundamentals(bigint, bigint)")  # a half-applied migration
+    runner = make_runner(db_url, fake.url, execution_id, threads=1, batch=1)
+    assert runner.run() == 2, "configuration: the database rejected the ingest call"
+    assert runner.summary["failed"] == 0 and runner.summary["done"] == 0
+    assert fake.requests() == 1, "the run stopped after the first response"
+    assert_ledger_matches_server(db_url, fake)  # the call is in the ledger although its ingest failed
+    work = items(db_url, execution_id)
+    assert {i["status"] for i in work} == {"pending"}
+    classes = sorted(i["error_class"] for i in work if i["error_class"])
+    assert classes[0] == "configuration" and set(classes[1:]) <= {"transient"}, "claimed, unfetched: handed back"
+    assert all(asset_state(db_url, i["ticker"])["consecutive_failures"] == 0 for i in work)
