@@ -4,14 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import exchange_calendars as xcals
-import pandas as pd
 import pytest
 import requests
 
@@ -541,3 +539,15 @@ def test_us_listing_has_venues_and_types_beyond_the_committed_ones():
             g = get(s, f"/fundamentals/{r['Code']}.US", filter="General").json()
             assert (g["Type"], g["Exchange"]) == (r["Type"], r["Exchange"])
         assert m.instrument(f"{funds[0]['Code']}.US").type == "FUND"
+
+
+def test_codes_do_not_exist_before_their_listing():
+    m = Market()
+    code = find_code(m, "US", lambda i: m.ipo_date(i) > dt.date(2020, 1, 1))
+    ipo = m.ipo_date(m.instrument(code))
+    with FakeEodhd(today=ipo - dt.timedelta(days=1)) as s:
+        assert get(s, f"/eod/{code}", fmt="json").text == TEXT_404_TICKER
+        assert get(s, f"/fundamentals/{code}").text == TEXT_404_TICKER
+        s.set_today(ipo)
+        assert [b["date"] for b in eod(s, code)] == [ipo.isoformat()]
+        assert get(s, f"/fundamentals/{code}").json()["General"]["IPODate"] == ipo.isoformat()

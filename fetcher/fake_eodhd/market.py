@@ -254,6 +254,13 @@ class Market:
         kind = self._type(full, symbol, exchange)
         return Instrument(full, symbol, exchange, kind, self._venue(full, kind, exchange))
 
+    def listed(self, code: str, today: dt.date) -> Instrument:
+        """The instrument, NotFound also when it lists after `today`."""
+        inst = self.instrument(code)
+        if self.ipo_date(inst) > today:
+            raise NotFound(inst.code)
+        return inst
+
     def is_delisted(self, code: str) -> bool:
         return code.startswith(DELISTED_PREFIX) or code in self.actions.delisted
 

@@ -161,7 +161,7 @@ class FakeEodhd:
     # ------------------------------------------------------------- lifecycle
     def start(self) -> "FakeEodhd":
         handler = type("Handler", (_Handler,), {"app": self})
-        self._httpd = ThreadingHTTPServer((self.host, self._port), handler)
+        self._httpd = _Server((self.host, self._port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="fake-eodhd", daemon=True)
         self._thread.start()
@@ -413,8 +413,8 @@ class FakeEodhd:
         if endpoint == "bulk":
             return self._bulk(code, query, today, fmt_json)
         if endpoint == "symbols":
-            return self._symbols(code, query, fmt_json)
-        inst = self.market.instrument(code)
+            return self._symbols(code, query, today, fmt_json)
+        inst = self.market.listed(code, today)
         if endpoint == "fundamentals":
             doc = fundamentals(self.market, inst, today)
             wanted = [f for f in query.get("filter", "").split(",") if f]
@@ -438,7 +438,7 @@ class FakeEodhd:
         return _json(rows) if fmt_json else _csv(["Date", "Dividends"], [[r["date"], r["value"]] for r in rows])
 
     def _eod(self, code: str, query: dict, today: dt.date, plan: str, fmt_json: bool) -> Response:
-        inst = self.market.instrument(code)
+        inst = self.market.listed(code, today)
         start, end = _date(query.get("from")), _date(query.get("to"))
         warning = None
         if plan == "free":
@@ -514,12 +514,14 @@ class FakeEodhd:
         return _csv(["Code", "Ex", "Date", "Open", "High", "Low", "Close", "Adjusted_close", "Volume"],
                     [[r[k] for k in keys] for r in rows])
 
-    def _symbols(self, exchange_code: str, query: dict, fmt_json: bool) -> Response:
+    def _symbols(self, exchange_code: str, query: dict, today: dt.date, fmt_json: bool) -> Response:
         codes = self.market.universe(exchange_code)
         wanted = query.get("type", "").lower()
         rows = []
         for c in codes:
             inst = self.market.instrument(c)
+            if self.market.ipo_date(inst) > today:
+                continue
             t = inst.type.lower().replace(" ", "_")
             if wanted and not (wanted == t or (wanted == "stock" and t in ("common_stock", "preferred_stock"))):
                 continue
@@ -610,6 +612,11 @@ def _aggregate(rows: list[dict], period: str) -> list[dict]:
             a["adjusted_close"] = r["adjusted_close"]
             a["volume"] = num(a["volume"] + r["volume"], 2)
     return out
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default backlog of 5 refuses bursts of new connections
+    daemon_threads = True
 
 
 class _Handler(BaseHTTPRequestHandler):
