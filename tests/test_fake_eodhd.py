@@ -392,7 +392,8 @@ def test_fault_knobs():
 def test_faults_are_deterministic_per_seed_and_retries_succeed():
     def statuses(seed):
         with FakeEodhd(today=TODAY, error_rate=0.5, seed=seed) as s:
-            return [get(s, f"/eod/{c}.US", fmt="json").status_code for c in ("A", "B", "C", "D") for _ in range(5)]
+            return [get(s, f"/eod/{c}.US", fmt="json", **{"from": "2025-12-01"}).status_code
+                    for c in ("A", "B", "C", "D") for _ in range(5)]
 
     first = statuses(7)
     assert first == statuses(7)
