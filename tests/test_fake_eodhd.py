@@ -374,6 +374,9 @@ def test_429_under_the_per_minute_limit():
 
 # ------------------------------------------------------------------------- faults
 def test_fault_knobs():
+    with FakeEodhd(today=TODAY, html_404=True) as s:
+        r = get(s, "/eod/DELISTED.US", fmt="json")
+        assert r.status_code == 404 and r.text.startswith("<!DOCTYPE html>") and TEXT_404_TICKER in r.text
     with FakeEodhd(today=TODAY, error_rate=1.0) as s:
         r = get(s, "/eod/AAPL.US", fmt="json")
         assert r.status_code in (500, 502, 503, 504)

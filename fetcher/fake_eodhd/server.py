@@ -58,6 +58,10 @@ HTML_ERROR_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
     "<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n"
 )
+HTML_404_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\n"
+    "<body><h1>Not Found</h1><p>{text}</p></body></html>\n"
+)
 HTML_200_PAGE = (
     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>EODHD</title></head>\n"
     "<body><h1>Something went wrong</h1><p>Please try again later.</p></body></html>\n"
@@ -119,6 +123,7 @@ class FakeEodhd:
         html_rate: float = 0.0,
         retry_after_rate: float = 0.5,
         today_published: bool = True,
+        html_404: bool = False,
         seed: int = 0,
         exchange_sizes: dict[str, int] | None = None,
         tickers_dir: Path | None = None,
@@ -133,6 +138,7 @@ class FakeEodhd:
         self.market = Market(tickers_dir=tickers_dir, exchange_sizes=exchange_sizes)
         self.today = _check_today(today or dt.datetime.now(dt.timezone.utc).date())
         self.today_published = today_published
+        self.html_404 = html_404
         if isinstance(tokens, (list, tuple, set)):
             tokens = {t: "paid" for t in tokens}
         self.tokens = dict(tokens) if tokens is not None else None
@@ -334,7 +340,11 @@ class FakeEodhd:
         try:
             response = self._serve(endpoint, code, query, today, plan, used, limit)
         except NotFound:
-            response = Response(404, (TEXT_404_EXCHANGE if endpoint in ("bulk", "symbols") else TEXT_404_TICKER).encode())
+            text = TEXT_404_EXCHANGE if endpoint in ("bulk", "symbols") else TEXT_404_TICKER
+            if self.html_404:  # "possibly an HTML page" (EODHD.md)
+                response = Response(404, HTML_404_PAGE.format(text=text).encode(), "text/html; charset=UTF-8")
+            else:
+                response = Response(404, text.encode())
         except ValueError as exc:
             response = Response(422, f"Invalid parameter: {exc}".encode())
         response.charged = True
