@@ -328,7 +328,9 @@ def test_error_statuses_and_texts():
         assert get(s, "/eod/AAPL.US", token="demo", fmt="json").status_code == 200
         assert TEXT_402 == ("You exceeded your daily API requests limit.  "
                             "Please contact support@eodhistoricaldata.com")
-        # 404s are charged (the provider served them), 401 and 403 are not
+        r = get(s, "/eod/AAPL.US", fmt="json", **{"from": "yesterday"})
+        assert r.status_code == 422
+        # 404s are charged (the provider served them), 401, 403 and 422 are not
         assert s.calls_used(TOKEN) == 1 + 1 + 10 + 100
 
 

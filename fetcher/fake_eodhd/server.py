@@ -5,7 +5,8 @@ Order of checks for an /api request (first that applies answers):
   -> per-minute limit 429 -> plan (demo token) 403 -> daily quota 402
   -> unknown code/exchange 404 -> random fault (5xx, HTML page, truncated body) -> 200.
 Charging: a request is charged its cost when the provider served it: 200 (also HTML or
-truncated 200s), 404 of a code/exchange and 5xx. 401, 402, 403 and 429 cost nothing.
+truncated 200s), 404 of a code/exchange and 5xx. 401, 402, 403, 422 (malformed date) and
+429 cost nothing.
 The quota day is the server's "today" (its UTC date), so set_today() starts a new day.
 """
 from __future__ import annotations
@@ -315,7 +316,7 @@ class FakeEodhd:
         cost += len(symbols)
         if forced is not None:
             if charged_status(forced.status):
-                self._charge(token, endpoint, cost, force=True)
+                self._charge(token, endpoint, cost)
                 forced.charged = True
             return forced
         plan = self._plan(token)
@@ -345,15 +346,16 @@ class FakeEodhd:
                 response = Response(404, HTML_404_PAGE.format(text=text).encode(), "text/html; charset=UTF-8")
             else:
                 response = Response(404, text.encode())
-        except ValueError as exc:
+        except ValueError as exc:  # a malformed date: refused, so not charged
             response = Response(422, f"Invalid parameter: {exc}".encode())
-        response.charged = True
+            self._charge(token, endpoint, -cost)
+        response.charged = charged_status(response.status)
         response.headers = response.headers + headers
         if response.status == 200:
             response = self._maybe_fault(response, path, raw_query)
         return response
 
-    def _charge(self, token: str, endpoint: str, cost: int, force: bool = False) -> None:
+    def _charge(self, token: str, endpoint: str, cost: int) -> None:
         with self._lock:
             self._used[(_digest(token), self.today)] += cost
             self._charged[endpoint] += cost
