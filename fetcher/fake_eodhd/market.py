@@ -220,7 +220,7 @@ class Market:
         *,
         tickers_dir: Path | None = None,
         exchange_sizes: dict[str, int] | None = None,
-        path_cache_size: int = 512,
+        path_cache_size: int = 256,
     ) -> None:
         self.committed: dict[str, str] = {}  # code -> universe file stem
         if tickers_dir is not None and Path(tickers_dir).is_dir():
