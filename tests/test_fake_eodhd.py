@@ -557,3 +557,21 @@ def test_codes_do_not_exist_before_their_listing():
         s.set_today(ipo)
         assert [b["date"] for b in eod(s, code)] == [ipo.isoformat()]
         assert get(s, f"/fundamentals/{code}").json()["General"]["IPODate"] == ipo.isoformat()
+
+
+def test_every_exchange_serves_valid_bars_and_fundamentals():
+    from fetcher.fake_eodhd import EXCHANGES
+
+    s = FakeEodhd(today=TODAY)  # handle() directly: no socket needed
+    for exchange in EXCHANGES:
+        for i in range(3):
+            code = f"P{i}.{exchange}"
+            r = s.handle(f"/api/fundamentals/{code}?api_token=x")
+            text = r.body.decode()
+            assert r.status == 200 and "NaN" not in text and "Infinity" not in text and "[]" not in text, code
+            bars = json.loads(s.handle(f"/api/eod/{code}?api_token=x&fmt=json&from=2023-01-01").body)
+            assert bars, code
+            for b in bars:
+                assert 0 < b["low"] <= min(b["open"], b["close"]) <= max(b["open"], b["close"]) <= b["high"], (code, b)
+                assert b["adjusted_close"] > 0 and b["volume"] >= 0, (code, b)
+    assert s.requests() == len(EXCHANGES) * 6

@@ -529,7 +529,7 @@ class Market:
             "high": num(p.high[i]),
             "low": num(p.low[i]),
             "close": num(close),
-            "adjusted_close": num(close * adj[i], 4),
+            "adjusted_close": num(close * adj[i], 4 if close * adj[i] >= 0.01 else 8),
             "volume": num(p.volume[i]),
         }
 
