@@ -28,6 +28,7 @@ create table pipeline.work_items (
     constraint work_items_execution_fkey foreign key (execution_id)
     references pipeline.process_executions (execution_id),
     constraint work_items_asset_fkey foreign key (asset_id) references market.assets (asset_id),
+    constraint work_items_exchange_fkey foreign key (exchange_code) references market.exchanges (exchange_code),
     constraint work_items_order_key unique (execution_id, claim_order),
     constraint work_items_kind_known check (
         kind in ('initial_load', 'prices', 'backfill', 'bulk_prices', 'fundamentals', 'corporate_actions')
@@ -57,8 +58,7 @@ comment on column pipeline.work_items.kind is
 comment on column pipeline.work_items.reason is
 'Why it was planned: fresh, reprocess, new_listing, gap, backfill (from_date), schedule (fundamentals), requested.';
 comment on column pipeline.work_items.asset_id is 'The asset; null for bulk_prices (exchange scope).';
-comment on column pipeline.work_items.exchange_code is
-'Exchange of the asset, or of the bulk call (copied from market.assets / market.exchanges by the planner).';
+comment on column pipeline.work_items.exchange_code is 'Exchange of the asset, or of the bulk call.';
 comment on column pipeline.work_items.from_date is 'First date requested (eod/backfill/initial_load/corporate_actions).';
 comment on column pipeline.work_items.to_date is 'Last date requested (the bulk date for bulk_prices).';
 comment on column pipeline.work_items.planned_cost is 'True cost in API calls (docs/interfaces.md).';
