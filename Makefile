@@ -12,7 +12,7 @@ DATABASE_URL := $(shell $(ROOT)/scripts/db.sh url)
 endif
 export DATABASE_URL
 
-.PHONY: help setup db db-stop migrate psql load demo test lint bench-claim clean
+.PHONY: help setup db db-stop migrate psql load demo test test-pg16 lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ lint: setup ## sqlfluff on the SQL
 
 test: setup db ## run every test: sqlfluff, pgTAP (pg_prove) and pytest
 	@$(ROOT)/scripts/test.sh
+
+test-pg16: setup ## the SQL suite (migrate twice + pgTAP) on PostgreSQL 16 (binaries from the pgserver wheel)
+	@env -u DATABASE_URL $(ROOT)/scripts/test_pg16.sh
 
 clean: db-stop ## stop the database and remove local state (.pg, .airflow, .venv)
 	rm -rf $(ROOT)/.pg $(ROOT)/.airflow $(ROOT)/.tmp
