@@ -110,6 +110,7 @@ def main() -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         for name, watermark in scenarios:
             set_state(conn, watermark)
+            time_discover(url, 2)  # warm-up (caches, plan cache), not counted
             times, summary = time_discover(url, args.rounds)
             print(f"  {name:48s} median {statistics.median(times):7.1f} ms  min {min(times):7.1f}  "
                   f"max {max(times):7.1f}  -> {summary['planned_items']} items, cost {summary['planned_cost']}, "

@@ -20,11 +20,16 @@ declare
     v_remaining integer;
     v_refresh_days integer;
     v_day integer;
+    v_due_full timestamptz;
+    v_due_half timestamptz;
     v_has_open boolean;
     v_ex text[];
     v_expected date[];
     v_previous date[];
     v_bulk text[];
+    v_candidates bigint;
+    v_only_bulk bigint;
+    v_scan boolean;
     v_summary jsonb;
 begin
     select * into v_exec from pipeline.process_executions as x where x.execution_id = p_execution_id for update;
@@ -58,6 +63,8 @@ begin
     v_refresh_days := greatest(1, (extract(epoch from v_set.fundamentals_refresh_interval) / 86400)::integer);
     -- fundamentals fall due on the asset's slot day (hash of the ticker): spread over the interval
     v_day := (v_exec.as_of at time zone 'UTC')::date - date '2000-01-01';
+    v_due_full := v_exec.as_of - v_set.fundamentals_refresh_interval;
+    v_due_half := v_exec.as_of - v_set.fundamentals_refresh_interval / 2;
     v_has_open := exists (select 1 from pipeline.work_items as w where w.status in ('pending', 'claimed'));
 
     -- per exchange: the session expected as of the run, and the one before it
@@ -70,10 +77,32 @@ begin
             from market.exchanges as e
             where v_exchanges is null or e.exchange_code = any(v_exchanges)) as g;
 
-    -- bulk: exchanges where more than 100 assets are exactly one session behind (cheaper than 1 call each)
-    select coalesce(array_agg(b.exchange_code), '{}') into v_bulk
+    -- one pass over the eligible assets: how many have anything to do, and bulk: the exchanges
+    -- where more than 100 are exactly one session behind (one call of 100 is cheaper than one each)
+    select coalesce(array_agg(b.exchange_code) filter (where b.one_behind > 100), '{}'), coalesce(sum(b.n), 0),
+           coalesce(sum(b.only_bulk) filter (where b.one_behind > 100), 0)
+      into v_bulk, v_candidates, v_only_bulk
     from (
-        select a.exchange_code
+        select a.exchange_code,
+               count(*) filter (
+                   where 'prices' = any(v_components) and not v_force
+                     and s.last_success_at is not null and not s.reprocess_prices and s.prices_gap_from is null
+                     and (v_from is null or s.prices_first_date <= v_from)
+                     and s.prices_last_date = x.previous
+               ) as one_behind,
+               count(*) filter (
+                   where 'prices' = any(v_components) and not v_force
+                     and s.last_success_at is not null and not s.reprocess_prices and s.prices_gap_from is null
+                     and (v_from is null or s.prices_first_date <= v_from)
+                     and s.prices_last_date = x.previous
+                     and not s.reprocess_fundamentals and not 'corporate_actions' = any(v_components)
+                     and not ('fundamentals' = any(v_components) and a.asset_type <> 'bond' and (
+                         s.fundamentals_fetched_at is null
+                         or s.fundamentals_fetched_at <= v_due_full
+                         or (s.fundamentals_fetched_at <= v_due_half
+                             and (v_day + abs(hashtext(a.ticker))) % v_refresh_days = 0)))
+               ) as only_bulk,
+               count(*) as n
         from market.assets as a
         inner join pipeline.asset_processing_state as s on a.asset_id = s.asset_id
         inner join unnest(v_ex, v_expected, v_previous) as x (exchange_code, expected, previous)
@@ -85,13 +114,35 @@ begin
               select 1 from pipeline.work_items as w
               where w.asset_id = a.asset_id and w.status in ('pending', 'claimed')
           ))
-          and 'prices' = any(v_components) and not v_force
-          and s.last_success_at is not null and not s.reprocess_prices and s.prices_gap_from is null
-          and (v_from is null or s.prices_first_date <= v_from)
-          and s.prices_last_date = x.previous
+          and (s.last_success_at is null or v_force or v_from is not null
+               or s.reprocess_prices or s.reprocess_fundamentals or s.prices_gap_from is not null
+               or s.prices_last_date is null or s.prices_last_date < x.expected
+               or 'corporate_actions' = any(v_components)
+               or (a.asset_type <> 'bond' and (
+                   s.fundamentals_fetched_at is null
+                   or s.fundamentals_fetched_at <= v_due_full
+                   or (s.fundamentals_fetched_at <= v_due_half
+                       and (v_day + abs(hashtext(a.ticker))) % v_refresh_days = 0))))
         group by a.exchange_code
-        having count(*) > 100
     ) as b;
+
+    if v_candidates = 0 then
+        -- nothing to do (weekend, holiday, all fresh): an empty plan
+        v_summary := jsonb_build_object(
+            'execution_id', p_execution_id, 'as_of', v_exec.as_of, 'remaining_quota', v_remaining,
+            'planned_items', 0, 'planned_cost', 0, 'planned_tickers', 0, 'deferred_items', 0, 'deferred_cost', 0,
+            'by_kind', '{}'::jsonb, 'by_exchange', '{}'::jsonb,
+            'expected_sessions', coalesce((select jsonb_object_agg(x.exchange_code, x.expected)
+                                           from unnest(v_ex, v_expected) as x (exchange_code, expected)), '{}')
+        );
+        update pipeline.process_executions as x
+           set planned_at = v_now, plan_summary = v_summary
+         where x.execution_id = p_execution_id;
+        return v_summary;
+    end if;
+
+    -- when every candidate is served by a bulk call, the assets need not be read again
+    v_scan := v_candidates > v_only_bulk;
 
     with ex2 as (
         select x.exchange_code, x.expected, x.previous
@@ -107,7 +158,7 @@ begin
         from market.assets as a
         inner join pipeline.asset_processing_state as s on a.asset_id = s.asset_id
         inner join ex2 as x on a.exchange_code = x.exchange_code
-        where a.is_active and s.status <> 'inactive' and not s.is_skipped
+        where v_scan and a.is_active and s.status <> 'inactive' and not s.is_skipped
           and (s.next_attempt_at is null or s.next_attempt_at <= v_now)
           and (v_tickers is null or a.ticker = any(v_tickers))
           and (not v_has_open or not exists (
@@ -123,8 +174,8 @@ begin
                or 'corporate_actions' = any(v_components)
                or (a.asset_type <> 'bond' and (
                    s.fundamentals_fetched_at is null
-                   or s.fundamentals_fetched_at + v_set.fundamentals_refresh_interval <= v_exec.as_of
-                   or (s.fundamentals_fetched_at + v_set.fundamentals_refresh_interval / 2 <= v_exec.as_of
+                   or s.fundamentals_fetched_at <= v_due_full
+                   or (s.fundamentals_fetched_at <= v_due_half
                        and (v_day + abs(hashtext(a.ticker))) % v_refresh_days = 0))))
     ),
     -- the one price-bearing plan of each asset
@@ -184,8 +235,8 @@ begin
         where not a.is_new and a.asset_type <> 'bond' and 'fundamentals' = any(v_components)
           and (a.reprocess_fundamentals or v_force
                or a.fundamentals_fetched_at is null
-               or a.fundamentals_fetched_at + v_set.fundamentals_refresh_interval <= v_exec.as_of
-               or (a.fundamentals_fetched_at + v_set.fundamentals_refresh_interval / 2 <= v_exec.as_of
+               or a.fundamentals_fetched_at <= v_due_full
+               or (a.fundamentals_fetched_at <= v_due_half
                    and (v_day + abs(hashtext(a.ticker))) % v_refresh_days = 0))
         union all
         select a.asset_id, a.ticker, a.exchange_code, 'corporate_actions', 'requested', 2,
