@@ -12,7 +12,7 @@ DATABASE_URL := $(shell $(ROOT)/scripts/db.sh url)
 endif
 export DATABASE_URL
 
-.PHONY: help setup db db-stop migrate psql load demo test test-pg16 lint clean
+.PHONY: help setup db db-stop migrate psql load demo test test-pg16 lint clean airflow
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ load: setup migrate ## load trading calendars and the committed universe
 
 demo: setup migrate ## run the main job on the embedded defaults and print a summary
 	@$(ROOT)/scripts/demo.sh
+
+airflow: setup migrate ## Airflow UI and scheduler (airflow standalone) on this database and dags/
+	@$(ROOT)/scripts/airflow.sh standalone
 
 lint: setup ## sqlfluff on the SQL
 	@$(VENV)/bin/sqlfluff lint db --disable-progress-bar

@@ -20,8 +20,8 @@ log = logging.getLogger("fetcher.progress")
 @dataclass
 class Counters:
     done: int = 0  # items recorded as success
-    failed: int = 0  # items recorded as failure (permanent, data, transient, configuration)
-    released: int = 0  # items handed back unfetched (quota, deadline, stop)
+    failed: int = 0  # items recorded as failed (permanent, data)
+    returned: int = 0  # items handed back to pending (transient, quota, configuration, stop)
     lost: int = 0  # items whose lease was lost (another worker owns them)
     requests: int = 0  # HTTP attempts sent
     calls: int = 0  # API calls they cost (the ledger's sum)
@@ -34,7 +34,7 @@ class Counters:
 
     def snapshot(self) -> dict[str, int]:
         with self.lock:
-            return {k: getattr(self, k) for k in ("done", "failed", "released", "lost", "requests", "calls")}
+            return {k: getattr(self, k) for k in ("done", "failed", "returned", "lost", "requests", "calls")}
 
 
 class ProgressReporter:
@@ -108,8 +108,8 @@ class ProgressReporter:
             f" | requests {snap['requests']}, calls {snap['calls']}"
             f" | {req_rate:.0f} req/min, {call_rate:.0f} calls/min"
         )
-        if snap["released"] or snap["lost"]:
-            text += f" | released {snap['released']} lost {snap['lost']}"
+        if snap["returned"] or snap["lost"]:
+            text += f" | returned {snap['returned']} lost {snap['lost']}"
         if final:
             text += f" | {now - self.started:.0f}s"
         if self.tty and left is not None and settled + left > 0:

@@ -26,6 +26,7 @@ from fetcher.client import Attempt, EodhdClient, Stopped, install_log_redaction
 from fetcher.config import TICKERS_DIR, Config, redact
 from fetcher.db import connect
 from fetcher.ratelimit import RateLimiter
+from fetcher.run import LIMIT_HEADROOM
 from fetcher.universe import CODE
 
 log = logging.getLogger("fetcher.refresh")
@@ -216,9 +217,8 @@ def cmd_refresh_universe(args: argparse.Namespace, config: Config) -> int:
     install_log_redaction(config.api_token)
     exchanges = [e for item in (args.exchange or []) for e in item.split(",") if e.strip()]
     types = tuple(t.strip() for t in args.types.split(",") if t.strip())
-    client = EodhdClient(
-        base_url=config.base_url, token=config.api_token, limiter=RateLimiter(config.rate_limit_per_minute)
-    )
+    limit = max(1, int(config.rate_limit_per_minute * LIMIT_HEADROOM))
+    client = EodhdClient(base_url=config.base_url, token=config.api_token, limiter=RateLimiter(limit))
     try:
         with connect(config.database_url) as conn:
             summary = refresh_universe(

@@ -22,7 +22,10 @@ Stops when no claimable work is left, on a 402 (quota: every thread stops at onc
 failure recorded with class 'quota' stops the claiming of the other processes of the run),
 on 401/403 (configuration), at the deadline, or on an unexpected error. Items claimed but
 not fetched are handed back with record_failure('quota' after a 402, else 'transient'),
-which never blames the ticker. Exit code 0: done, quota or deadline; 2: configuration;
+which never blames the ticker. A transient failure (retries exhausted) hands the item back
+to pending, except on its third claim: then it counts as a permanent failure of the ticker
+(backoff), so one ticker the provider keeps failing on cannot loop until the deadline and
+spend calls on every lap. Exit code 0: done, quota or deadline; 2: configuration;
 1: an error (or the provider stayed unavailable).
 """
 from __future__ import annotations
@@ -65,6 +68,8 @@ LAND = (
     " p_received_at => %s, p_cost => %s, p_duration_ms => %s, p_worker => %s, p_error => %s)"
 )
 EXIT_OK, EXIT_ERROR, EXIT_CONFIGURATION = 0, 1, 2
+LIMIT_HEADROOM = 0.98
+MAX_TRANSIENT_CLAIMS = 3  # an item failing transiently on its 3rd claim counts as permanent
 
 
 # -- work items and their requests -------------------------------------------------------------
@@ -182,7 +187,9 @@ class Runner:
             client = EodhdClient(
                 base_url=config.base_url,
                 token=config.api_token,
-                limiter=RateLimiter(config.rate_limit_per_minute, burst=max(1, min(options.threads, 4))),
+                # 2 % under the limit: network jitter must never put limit + 1 requests
+                # into the provider's 60 s window (a 429 costs a retry)
+                limiter=RateLimiter(max(1, int(config.rate_limit_per_minute * LIMIT_HEADROOM))),
                 pool_size=options.threads + 2,
             )
         self.client = client
@@ -267,15 +274,22 @@ class Runner:
     def record(self, item: WorkItem, a: Attempt, last: bool, parts: list[tuple[str, dict]], spent: tuple[int, int]) -> str:
         """Land one response and settle its effects in one transaction.
 
-        Returns 'continue' (more requests to make), 'done', 'failed' or 'lost'.
+        Returns 'continue' (more requests to make), 'done', 'failed' (permanent, data),
+        'returned' (transient, quota, configuration: the item is pending again) or 'lost'.
+        The class and message of a failure are left in self._local.failure for the log.
         """
         conn = self._conn()
         outcome = "lost"
+        self._local.failure = None
         with conn.transaction(), conn.cursor() as cur:
             payload_id = self._land(cur, item, a)
             try:
                 with conn.transaction() as effects:
-                    if a.ok:
+                    if a.ok and payload_id is None:  # a 2xx other than 200: nothing was landed
+                        message = f"{a.endpoint} {a.code}: HTTP {a.status} without a payload"
+                        fenced = self._fail(cur, item, "data", message, a.status)
+                        outcome, self._local.failure = "failed", ("data", message)
+                    elif a.ok:
                         cur.execute(INGEST[a.endpoint], self._ingest_args(item, a, payload_id))
                         ingest = cur.fetchone()[0]
                         if isinstance(ingest, str):
@@ -297,11 +311,18 @@ class Runner:
                         else:
                             message = f"{a.endpoint} {a.code}: {ingest.get('message') or 'data error'}"
                             fenced = self._fail(cur, item, "data", message, a.status)
-                            outcome = "failed"
+                            outcome, self._local.failure = "failed", ("data", message)
                     else:
                         message = f"{a.endpoint} {a.code}: {a.error}"
-                        fenced = self._fail(cur, item, a.error_class or "transient", message, a.status)
-                        outcome = "failed"
+                        error_class = a.error_class or "transient"
+                        if error_class == "transient" and item.attempt >= MAX_TRANSIENT_CLAIMS:
+                            # the provider answers others but not this one: count it (backoff)
+                            # instead of handing it back to be claimed again for ever
+                            error_class = "permanent"
+                            message = f"still failing after {item.attempt} claims: {message}"
+                        fenced = self._fail(cur, item, error_class, message, a.status)
+                        outcome = "failed" if error_class in ("permanent", "data") else "returned"
+                        self._local.failure = (error_class, message)
                     if not fenced:
                         outcome = "lost"
                         raise psycopg.Rollback(effects)
@@ -320,7 +341,8 @@ class Runner:
                     if not self._fail(cur, item, error_class, message, a.status):
                         outcome = "lost"
                         raise psycopg.Rollback(effects)
-                    outcome = "failed"
+                    outcome = "failed" if error_class == "data" else "returned"
+                    self._local.failure = (error_class, message)
         return outcome
 
     def _succeed(self, cur: psycopg.Cursor, item: WorkItem, result: dict) -> bool:
@@ -342,7 +364,7 @@ class Runner:
         error_class = "quota" if reason.startswith("quota") else "transient"
         with self._conn().cursor() as cur:
             if self._fail(cur, item, error_class, f"not fetched: run stopping ({reason})", None):
-                self.counters.add(released=1)
+                self.counters.add(returned=1)
             else:
                 self.counters.add(lost=1)
 
@@ -383,18 +405,20 @@ class Runner:
                 self._lost.discard(item.work_item_id)
 
     def _count(self, item: WorkItem, outcome: str, a: Attempt) -> None:
+        error_class, message = getattr(self._local, "failure", None) or (None, None)
         if outcome == "done":
             self.counters.add(done=1)
-        elif outcome == "failed":
-            self.counters.add(failed=1)
+        elif outcome in ("failed", "returned"):
+            self.counters.add(**{outcome: 1})
             log.info(
-                "work item %s (%s %s) failed: %s",
-                item.work_item_id, item.kind, item.ticker or item.exchange_code, a.error or "data error",
+                "work item %s (%s %s) %s: %s: %s",
+                item.work_item_id, item.kind, item.ticker or item.exchange_code,
+                "failed" if outcome == "failed" else "back to pending", error_class, message,
             )
         else:
             self.counters.add(lost=1)
         with self._flight_lock:
-            if outcome == "failed" and a.error_class == "transient":
+            if error_class == "transient":
                 self._transient_streak += 1
             elif outcome in ("done", "failed"):
                 self._transient_streak = 0

@@ -8,12 +8,11 @@ import subprocess
 import sys
 
 import psycopg
-import pytest
 
-FakeEodhd = pytest.importorskip("fetcher.fake_eodhd").FakeEodhd  # until the local server is merged
+from fetcher.fake_eodhd import FakeEodhd
 
-from fetcher.universe import parse_universe_file, sync_universe  # noqa: E402
-from tests.fetch_support import ROOT, TODAY, assert_ledger_matches_server, fetcher_env  # noqa: E402
+from fetcher.universe import parse_universe_file, sync_universe
+from tests.fetch_support import ROOT, TODAY, assert_ledger_matches_server, fetcher_env
 
 SIZES = {"US": 400, "PA": 40, "AS": 30, "BR": 20, "LS": 20, "LSE": 30}
 

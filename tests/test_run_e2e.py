@@ -8,9 +8,9 @@ import datetime as dt
 import psycopg
 import pytest
 
-FakeEodhd = pytest.importorskip("fetcher.fake_eodhd").FakeEodhd  # until the local server is merged
+from fetcher.fake_eodhd import FakeEodhd
 
-from tests.fetch_support import (  # noqa: E402
+from tests.fetch_support import (
     TODAY,
     asset_state,
     assert_ledger_matches_server,
@@ -78,6 +78,7 @@ def test_quota_402_mid_run_stops_cleanly_and_tomorrow_picks_up(db_url, tmp_path)
         runner = make_runner(db_url, fake.url, execution_id, threads=2, batch=2)
         assert runner.run() == 0, "a quota stop is a clean end"
         assert runner.summary["stop"].startswith("quota")
+        assert runner.summary["failed"] == 0 and runner.summary["returned"] >= 1
         assert fake.requests(status=402) <= 2, "every thread stopped at the first 402 it saw"
         with psycopg.connect(db_url, autocommit=True) as conn:
             stopped, reason = conn.execute(
@@ -101,7 +102,8 @@ def test_quota_402_mid_run_stops_cleanly_and_tomorrow_picks_up(db_url, tmp_path)
             state = asset_state(db_url, code)
             assert state["consecutive_failures"] == 0 and state["status"] == "new" and not state["is_skipped"]
 
-        fake.set_today(NEXT_DAY)  # a new quota day
+        fake.set_today(NEXT_DAY)  # a new quota day, and a plan that fits it
+        fake.daily_limit = 1000
         tomorrow, summary = plan(db_url, NEXT_DAY, "tomorrow")
         planned = {i["ticker"] for i in items(db_url, tomorrow) if i["kind"] == "initial_load"}
         assert set(untouched) <= planned
@@ -204,3 +206,72 @@ def test_configuration_error_stops_the_run_without_blaming_tickers(db_url, tmp_p
         assert not [i for i in work if i["status"] in ("failed", "done")]
         assert all(asset_state(db_url, i["ticker"])["consecutive_failures"] == 0 for i in work)
         assert_ledger_matches_server(db_url, fake)
+
+
+def test_heartbeats_keep_leases_shorter_than_the_work(db_url, tmp_path):
+    """Each item takes longer than its lease (two slow requests): the heartbeat at a third of
+    the lease keeps it, so no item is reclaimed and fetched twice."""
+    codes = ["AAPL.US", "MSFT.US", "KO.US"]
+    prepare_db(db_url, tmp_path / "tickers", codes)
+    execution_id, _ = plan(db_url, TODAY)
+    with FakeEodhd(today=TODAY, latency=0.8) as fake:
+        runner = make_runner(db_url, fake.url, execution_id, threads=2, batch=1, lease=dt.timedelta(seconds=1))
+        assert runner.run() == 0
+        by_code = fake.counts()["by_code"]
+        for endpoint in ("fundamentals", "eod"):
+            assert by_code[endpoint] == {c: {"200": 1} for c in codes}
+        assert runner.summary["lost"] == 0 and runner.summary["done"] == 3
+        assert_ledger_matches_server(db_url, fake)
+
+
+def test_stopping_hands_claimed_items_back_without_blame(db_url, tmp_path, fake):
+    """Items claimed but not fetched when the run stops (deadline, SIGTERM) go back to pending."""
+    codes = [f"D{n:02d}.US" for n in range(6)]
+    prepare_db(db_url, tmp_path / "tickers", codes)
+    execution_id, _ = plan(db_url, TODAY)
+    runner = make_runner(db_url, fake.url, execution_id)
+    claimed = runner.claim(4)
+    assert len(claimed) == 4
+    runner.client.request_stop("deadline 0:50:00 reached")
+    assert [runner.process(i) for i in claimed] == ["released"] * 4
+    runner._close_all()
+    work = items(db_url, execution_id)
+    assert {i["status"] for i in work} == {"pending"}
+    assert {i["error_class"] for i in work} == {"transient", None}
+    assert all(asset_state(db_url, c)["consecutive_failures"] == 0 for c in codes)
+    assert fake.requests() == 0 and assert_ledger_matches_server(db_url, fake) == {}
+    # the next run (or this one's next worker) fetches them all
+    assert make_runner(db_url, fake.url, execution_id).run() == 0
+    assert {i["status"] for i in items(db_url, execution_id)} == {"done"}
+
+
+def test_a_ticker_failing_transiently_on_every_claim_ends_as_a_counted_failure(db_url, tmp_path, fake):
+    prepare_db(db_url, tmp_path / "tickers", ["AAPL.US", "SICK.US"])
+    fake.inject(r"^/api/fundamentals/SICK\.US$", 503, "Service Unavailable", count=1000)
+    execution_id, _ = plan(db_url, TODAY)
+    runner = make_runner(db_url, fake.url, execution_id, max_attempts=3)
+    assert runner.run() == 0
+    by_ticker = {i["ticker"]: i for i in items(db_url, execution_id)}
+    assert by_ticker["AAPL.US"]["status"] == "done"
+    assert (by_ticker["SICK.US"]["status"], by_ticker["SICK.US"]["error_class"]) == ("failed", "permanent")
+    assert "still failing after 3 claims" in by_ticker["SICK.US"]["last_error"]
+    assert fake.requests(code="SICK.US", status=503) == 3 * 3, "three claims of three attempts, then counted"
+    assert asset_state(db_url, "SICK.US")["consecutive_failures"] == 1
+    assert_ledger_matches_server(db_url, fake)
+
+
+def test_a_broken_deployment_stops_the_run_keeps_the_ledger_and_blames_no_ticker(db_url, tmp_path, fake):
+    prepare_db(db_url, tmp_path / "tickers", ["AAPL.US", "MSFT.US", "KO.US"])
+    execution_id, _ = plan(db_url, TODAY)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("drop function market.ingest_fundamentals(bigint, bigint)")  # a half-applied migration
+    runner = make_runner(db_url, fake.url, execution_id, threads=1, batch=1)
+    assert runner.run() == 2, "configuration: the database rejected the ingest call"
+    assert runner.summary["failed"] == 0 and runner.summary["done"] == 0
+    assert fake.requests() == 1, "the run stopped after the first response"
+    assert_ledger_matches_server(db_url, fake)  # the call is in the ledger although its ingest failed
+    work = items(db_url, execution_id)
+    assert {i["status"] for i in work} == {"pending"}
+    classes = sorted(i["error_class"] for i in work if i["error_class"])
+    assert classes[0] == "configuration" and set(classes[1:]) <= {"transient"}, "claimed, unfetched: handed back"
+    assert all(asset_state(db_url, i["ticker"])["consecutive_failures"] == 0 for i in work)

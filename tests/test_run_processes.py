@@ -1,11 +1,9 @@
 """Four fetcher processes on one run: every item is fetched exactly once (the server's counts)."""
 from __future__ import annotations
 
-import pytest
+from fetcher.fake_eodhd import FakeEodhd
 
-FakeEodhd = pytest.importorskip("fetcher.fake_eodhd").FakeEodhd  # until the local server is merged
-
-from tests.fetch_support import TODAY, assert_ledger_matches_server, items, plan, prepare_db, spawn_run  # noqa: E402
+from tests.fetch_support import TODAY, assert_ledger_matches_server, items, plan, prepare_db, spawn_run
 
 
 def test_four_processes_fetch_every_item_exactly_once(db_url, tmp_path):

@@ -13,11 +13,9 @@ import socket
 import subprocess
 import uuid
 
-import pytest
+from fetcher.fake_eodhd import FakeEodhd
 
-FakeEodhd = pytest.importorskip("fetcher.fake_eodhd").FakeEodhd  # until the local server is merged
-
-from tests.fetch_support import (  # noqa: E402
+from tests.fetch_support import (
     TODAY,
     finish,
     make_runner,
