@@ -1,48 +1,86 @@
 -- Daily step: continues each given asset from its stored state over its bars after
--- last_trade_date up to p_as_of (context: the 260 bars before). Called by market.refresh_indicators.
--- Idempotent: rows after the state's last bar are replaced.
+-- last_trade_date up to p_as_of, reading only the earlier bars the kernel needs (the 30 latest and
+-- those 49 ... 252 bars back). Called by market.refresh_indicators.
+-- Not idempotent by itself (the state moves on); market.refresh_indicators is. Rows after a state's
+-- last bar never exist (a rebuild deletes the asset's rows first); one would fail the primary key.
 create or replace function market._advance_indicators(p_asset_ids bigint[], p_as_of date)
 returns bigint
 language plpgsql
 volatile
 set search_path = ''
+set jit = off
+set enable_bitmapscan = off
 as $$
 declare
     v_bench record;
     v_rows bigint;
 begin
     select * into v_bench from market._indicator_benchmark(p_as_of);
-    delete from market.technical_indicators as ti
-    using market.indicator_state as st
-    where st.asset_id = any(p_asset_ids) and ti.asset_id = st.asset_id and ti.trade_date > st.last_trade_date;
     with bars as (
         select
             st.asset_id, st.bar_count, st.state, ctx.n_ctx, ctx.d, ctx.o, ctx.h, ctx.l, ctx.c, ctx.v
         from market.indicator_state as st
         cross join lateral (
+            select count(*)::integer as k
+            from market.stock_prices as p
+            where p.asset_id = st.asset_id and p.trade_date > st.last_trade_date and p.trade_date <= p_as_of
+        ) as nb
+        cross join lateral (
             select
-                count(*) filter (where u.trade_date <= st.last_trade_date)::integer as n_ctx,
-                array_agg(u.trade_date order by u.trade_date) as d,
-                array_agg(u.open * (u.adjusted_close / u.close) order by u.trade_date) as o,
-                array_agg(u.high * (u.adjusted_close / u.close) order by u.trade_date) as h,
-                array_agg(u.low * (u.adjusted_close / u.close) order by u.trade_date) as l,
-                array_agg(u.close * (u.adjusted_close / u.close) order by u.trade_date) as c,
-                array_agg(u.volume order by u.trade_date) as v
+                count(*) filter (where y.lag is not null)::integer as n_ctx,
+                array_agg(y.trade_date) as d,
+                array_agg(y.o) as o,
+                array_agg(y.h) as h,
+                array_agg(y.l) as l,
+                array_agg(y.c) as c,
+                array_agg(y.v) as v
             from (
-                (
-                    select p.trade_date, p.open, p.high, p.low, p.close, p.adjusted_close, p.volume
+                select
+                    x.trade_date,
+                    x.lag,
+                    coalesce(r.open * (r.adjusted_close / r.close), 'NaN') as o,
+                    coalesce(r.high * (r.adjusted_close / r.close), 'NaN') as h,
+                    coalesce(r.low * (r.adjusted_close / r.close), 'NaN') as l,
+                    coalesce(r.close * (r.adjusted_close / r.close), 'NaN') as c,
+                    coalesce(r.volume, 'NaN') as v
+                from (
+                    -- the dates of the last 252 stored bars (primary key only), numbered back from the last
+                    select
+                        w.trade_date,
+                        w.lag,
+                        w.lag <= 30
+                        or w.lag between 50 - nb.k and 49
+                        or w.lag between 90 - nb.k and 89
+                        or w.lag between 100 - nb.k and 99
+                        or w.lag between 200 - nb.k and 199
+                        or w.lag between 252 - nb.k and 252 as is_read
+                    from (
+                        select z.trade_date, row_number() over (order by z.trade_date desc) as lag
+                        from (
+                            select p.trade_date
+                            from market.stock_prices as p
+                            where p.asset_id = st.asset_id and p.trade_date <= st.last_trade_date
+                            order by p.trade_date desc
+                            limit 252
+                        ) as z
+                    ) as w
+                    union all
+                    select p.trade_date, null, true
                     from market.stock_prices as p
-                    where p.asset_id = st.asset_id and p.trade_date <= st.last_trade_date
-                    order by p.trade_date desc
-                    limit 260
-                )
-                union all
-                select p.trade_date, p.open, p.high, p.low, p.close, p.adjusted_close, p.volume
-                from market.stock_prices as p
-                where p.asset_id = st.asset_id and p.trade_date > st.last_trade_date and p.trade_date <= p_as_of
-            ) as u
+                    where
+                        p.asset_id = st.asset_id and p.trade_date > st.last_trade_date and p.trade_date <= p_as_of
+                ) as x
+                -- only the bars the kernel reads are fetched (the others are NaN placeholders)
+                left join lateral (
+                    select p.open, p.high, p.low, p.close, p.adjusted_close, p.volume
+                    from market.stock_prices as p
+                    where x.is_read and p.asset_id = st.asset_id and p.trade_date = x.trade_date
+                    offset 0
+                ) as r on true
+                order by x.trade_date
+            ) as y
         ) as ctx
-        where st.asset_id = any(p_asset_ids) and cardinality(ctx.d) > ctx.n_ctx
+        where st.asset_id = any(p_asset_ids) and nb.k > 0
     ),
     computed as (
         select b.asset_id, b.bar_count - b.n_ctx + cardinality(b.d) as bar_count, r.*

@@ -37,9 +37,10 @@ parallel safe
 set search_path = ''
 as $$
 -- Bar t (0-based, absolute in the asset's history) is array element j = t - p_base + 1.
--- Elements before p_first are context only: they must reach back 254 bars (or to the first bar).
+-- Elements before p_first are context only: 252 bars back (or to the first bar); only the 30 latest
+-- and those 49, 89, 99, 199, 251 and 252 bars before a computed bar are read (others may be NaN).
 -- Definitions follow TA-Lib 0.8 (docs: market.indicator_catalog); the state layout is the
--- assignment list at the end (57 values: sums, EMA/Wilder values, SAR, stochastic and RSI rings).
+-- assignment list at the end (69 values and the two 52-week queues: sums, EMA/Wilder values, SAR, stochastic and RSI rings).
 declare
     k12 constant double precision := 2.0::float8 / 13.0::float8;
     k26 constant double precision := 2.0::float8 / 27.0::float8;
@@ -69,7 +70,9 @@ declare
     a double precision; b double precision; m double precision; var double precision; sd double precision;
     fk double precision; sk double precision;
     hh14 double precision; ll14 double precision; hh14_j integer := 0; ll14_j integer := 0;
-    hh252 double precision; ll252 double precision; hh252_j integer := 0; ll252_j integer := 0;
+    qh_v double precision[] := '{}'; qh_t integer[] := '{}'; qh_head integer := 1; qh_tail integer := 0;
+    ql_v double precision[] := '{}'; ql_t integer[] := '{}'; ql_head integer := 1; ql_tail integer := 0;
+    nq integer;
     rhh double precision; rll double precision; rhh_t integer := -1; rll_t integer := -1;
     di_ok boolean; pdi double precision; mdi double precision; dx double precision;
     tp double precision; tq double precision; rsi double precision; line double precision;
@@ -77,6 +80,7 @@ declare
     tpa double precision[];
     bk integer; bn integer := coalesce(cardinality(p_bench_dates), 0);
     x double precision; y double precision; lo_k integer; hi_k integer; mid_k integer;
+    seg integer; seg_to integer;
 begin
     if p_state is not null then
         s5 := p_state[1]; s10 := p_state[2]; s20 := p_state[3]; s50 := p_state[4]; s100 := p_state[5];
@@ -90,31 +94,43 @@ begin
         sxx := p_state[35]; sx := p_state[36]; sxy := p_state[37]; sy := p_state[38];
         rsi_ring := p_state[39:52];
         wsub := p_state[53]; sr := p_state[54]; sr2 := p_state[55]; nz := p_state[56]; nch := p_state[57];
+        -- running extremes and the bar (absolute index) that holds them
+        -- the 52-week queues: lengths at 58 and 59, then values and bars of the high and the low queue
+        qh_tail := p_state[58]::integer; ql_tail := p_state[59]::integer; nq := 69;
+        qh_v := p_state[nq + 1:nq + qh_tail]; qh_t := p_state[nq + qh_tail + 1:nq + 2 * qh_tail]::integer[];
+        nq := nq + 2 * qh_tail;
+        ql_v := p_state[nq + 1:nq + ql_tail]; ql_t := p_state[nq + ql_tail + 1:nq + 2 * ql_tail]::integer[];
+        hh14 := p_state[62]; hh14_j := p_state[63]::integer - p_base + 1;
+        ll14 := p_state[64]; ll14_j := p_state[65]::integer - p_base + 1;
+        rhh := p_state[66]; rhh_t := p_state[67]::integer; rll := p_state[68]; rll_t := p_state[69]::integer;
     end if;
 
-    -- Benchmark close aligned to the bars from 253 before p_first: carried forward, 0 before it starts.
-    -- Typical prices from 20 before p_first (CCI).
+    -- Benchmark close aligned to the bars where beta needs it (carried forward, 0 before it starts):
+    -- the two segments [p_first - 252, last - 251] and [p_first - 1, last]. Typical prices from 20 before p_first.
     bp := array_fill(0::float8, array[v_n]);
     tpa := array_fill(0::float8, array[v_n]);
     for j in greatest(1, p_first - 20) .. v_n loop
         tpa[j] := (p_high[j] + p_low[j] + p_close[j]) / 3.0;
     end loop;
-    j := greatest(1, p_first - 253);
-    bk := 0;
-    if bn > 0 and p_bench_dates[1] <= p_dates[j] then
-        lo_k := 1; hi_k := bn;
-        while lo_k < hi_k loop
-            mid_k := (lo_k + hi_k + 1) / 2;
-            if p_bench_dates[mid_k] <= p_dates[j] then lo_k := mid_k; else hi_k := mid_k - 1; end if;
+    for seg in 1 .. 2 loop
+        if seg = 1 then j := greatest(1, p_first - 252); seg_to := least(v_n - 251, p_first - 2);
+        else j := greatest(1, p_first - 1); seg_to := v_n; end if;
+        bk := 0;
+        if j <= seg_to and bn > 0 and p_bench_dates[1] <= p_dates[j] then
+            lo_k := 1; hi_k := bn;
+            while lo_k < hi_k loop
+                mid_k := (lo_k + hi_k + 1) / 2;
+                if p_bench_dates[mid_k] <= p_dates[j] then lo_k := mid_k; else hi_k := mid_k - 1; end if;
+            end loop;
+            bk := lo_k;
+        end if;
+        while j <= seg_to loop
+            while bk < bn and p_bench_dates[bk + 1] <= p_dates[j] loop
+                bk := bk + 1;
+            end loop;
+            if bk > 0 then bp[j] := p_bench_close[bk]; end if;
+            j := j + 1;
         end loop;
-        bk := lo_k;
-    end if;
-    while j <= v_n loop
-        while bk < bn and p_bench_dates[bk + 1] <= p_dates[j] loop
-            bk := bk + 1;
-        end loop;
-        if bk > 0 then bp[j] := p_bench_close[bk]; end if;
-        j := j + 1;
     end loop;
 
     for j in p_first .. v_n loop
@@ -442,21 +458,16 @@ begin
             mom_10 := null; roc_10 := null;
         end if;
 
-        -- 52-week high and low: 252 bars including today.
+        -- 52-week high and low (252 bars including today): monotonic queues of (value, bar),
+        -- kept in the state, so no window is ever rescanned.
+        while qh_tail >= qh_head and qh_v[qh_tail] <= h loop qh_tail := qh_tail - 1; end loop;
+        qh_tail := qh_tail + 1; qh_v[qh_tail] := h; qh_t[qh_tail] := t;
+        if qh_t[qh_head] <= t - 252 then qh_head := qh_head + 1; end if;
+        while ql_tail >= ql_head and ql_v[ql_tail] >= l loop ql_tail := ql_tail - 1; end loop;
+        ql_tail := ql_tail + 1; ql_v[ql_tail] := l; ql_t[ql_tail] := t;
+        if ql_t[ql_head] <= t - 252 then ql_head := ql_head + 1; end if;
         if t >= 251 then
-            if hh252_j < j - 251 then
-                hh252_j := j - 251; hh252 := p_high[j - 251];
-                for i in j - 250 .. j loop
-                    if p_high[i] >= hh252 then hh252 := p_high[i]; hh252_j := i; end if;
-                end loop;
-            elsif h >= hh252 then hh252 := h; hh252_j := j; end if;
-            if ll252_j < j - 251 then
-                ll252_j := j - 251; ll252 := p_low[j - 251];
-                for i in j - 250 .. j loop
-                    if p_low[i] <= ll252 then ll252 := p_low[i]; ll252_j := i; end if;
-                end loop;
-            elsif l <= ll252 then ll252 := l; ll252_j := j; end if;
-            high_52w := hh252; low_52w := ll252;
+            high_52w := qh_v[qh_head]; low_52w := ql_v[ql_head];
         else
             high_52w := null; low_52w := null;
         end if;
@@ -468,7 +479,11 @@ begin
                 s5, s10, s20, s50, s100, s200, wsum, sv30, sv90, e12, e26, e50, e200, mf, sg, rg, rl, atr,
                 pdm, mdm, tr14, sumdx, adx, v_obv, mpos, mneg, is_long, v_sar, ep, af,
                 fk1, fk2, sk1, sk2, sxx, sx, sxy, sy
-            ] || rsi_ring || array[wsub, sr, sr2, nz, nch];
+            ] || rsi_ring || array[
+                wsub, sr, sr2, nz, nch, qh_tail - qh_head + 1, ql_tail - ql_head + 1, 0, 0,
+                hh14, hh14_j + p_base - 1, ll14, ll14_j + p_base - 1, rhh, rhh_t, rll, rll_t
+            ] || qh_v[qh_head:qh_tail] || qh_t[qh_head:qh_tail]::float8[]
+              || ql_v[ql_head:ql_tail] || ql_t[ql_head:ql_tail]::float8[];
         else
             state := null;
         end if;
