@@ -81,28 +81,30 @@ declare
     bk integer; bn integer := coalesce(cardinality(p_bench_dates), 0);
     x double precision; y double precision; lo_k integer; hi_k integer; mid_k integer;
     seg integer; seg_to integer;
+    v_state double precision[];
 begin
     if p_state is not null then
-        s5 := p_state[1]; s10 := p_state[2]; s20 := p_state[3]; s50 := p_state[4]; s100 := p_state[5];
-        s200 := p_state[6]; wsum := p_state[7]; sv30 := p_state[8]; sv90 := p_state[9];
-        e12 := p_state[10]; e26 := p_state[11]; e50 := p_state[12]; e200 := p_state[13];
-        mf := p_state[14]; sg := p_state[15]; rg := p_state[16]; rl := p_state[17]; atr := p_state[18];
-        pdm := p_state[19]; mdm := p_state[20]; tr14 := p_state[21]; sumdx := p_state[22]; adx := p_state[23];
-        v_obv := p_state[24]; mpos := p_state[25]; mneg := p_state[26];
-        is_long := p_state[27]; v_sar := p_state[28]; ep := p_state[29]; af := p_state[30];
-        fk1 := p_state[31]; fk2 := p_state[32]; sk1 := p_state[33]; sk2 := p_state[34];
-        sxx := p_state[35]; sx := p_state[36]; sxy := p_state[37]; sy := p_state[38];
-        rsi_ring := p_state[39:52];
-        wsub := p_state[53]; sr := p_state[54]; sr2 := p_state[55]; nz := p_state[56]; nch := p_state[57];
+        v_state := p_state;  -- one detoasted copy
+        s5 := v_state[1]; s10 := v_state[2]; s20 := v_state[3]; s50 := v_state[4]; s100 := v_state[5];
+        s200 := v_state[6]; wsum := v_state[7]; sv30 := v_state[8]; sv90 := v_state[9];
+        e12 := v_state[10]; e26 := v_state[11]; e50 := v_state[12]; e200 := v_state[13];
+        mf := v_state[14]; sg := v_state[15]; rg := v_state[16]; rl := v_state[17]; atr := v_state[18];
+        pdm := v_state[19]; mdm := v_state[20]; tr14 := v_state[21]; sumdx := v_state[22]; adx := v_state[23];
+        v_obv := v_state[24]; mpos := v_state[25]; mneg := v_state[26];
+        is_long := v_state[27]; v_sar := v_state[28]; ep := v_state[29]; af := v_state[30];
+        fk1 := v_state[31]; fk2 := v_state[32]; sk1 := v_state[33]; sk2 := v_state[34];
+        sxx := v_state[35]; sx := v_state[36]; sxy := v_state[37]; sy := v_state[38];
+        rsi_ring := v_state[39:52];
+        wsub := v_state[53]; sr := v_state[54]; sr2 := v_state[55]; nz := v_state[56]; nch := v_state[57];
         -- running extremes and the bar (absolute index) that holds them
         -- the 52-week queues: lengths at 58 and 59, then values and bars of the high and the low queue
-        qh_tail := p_state[58]::integer; ql_tail := p_state[59]::integer; nq := 69;
-        qh_v := p_state[nq + 1:nq + qh_tail]; qh_t := p_state[nq + qh_tail + 1:nq + 2 * qh_tail]::integer[];
+        qh_tail := v_state[58]::integer; ql_tail := v_state[59]::integer; nq := 69;
+        qh_v := v_state[nq + 1:nq + qh_tail]; qh_t := v_state[nq + qh_tail + 1:nq + 2 * qh_tail]::integer[];
         nq := nq + 2 * qh_tail;
-        ql_v := p_state[nq + 1:nq + ql_tail]; ql_t := p_state[nq + ql_tail + 1:nq + 2 * ql_tail]::integer[];
-        hh14 := p_state[62]; hh14_j := p_state[63]::integer - p_base + 1;
-        ll14 := p_state[64]; ll14_j := p_state[65]::integer - p_base + 1;
-        rhh := p_state[66]; rhh_t := p_state[67]::integer; rll := p_state[68]; rll_t := p_state[69]::integer;
+        ql_v := v_state[nq + 1:nq + ql_tail]; ql_t := v_state[nq + ql_tail + 1:nq + 2 * ql_tail]::integer[];
+        hh14 := v_state[62]; hh14_j := v_state[63]::integer - p_base + 1;
+        ll14 := v_state[64]; ll14_j := v_state[65]::integer - p_base + 1;
+        rhh := v_state[66]; rhh_t := v_state[67]::integer; rll := v_state[68]; rll_t := v_state[69]::integer;
     end if;
 
     -- Benchmark close aligned to the bars where beta needs it (carried forward, 0 before it starts):
