@@ -37,10 +37,11 @@ parallel safe
 set search_path = ''
 as $$
 -- Bar t (0-based, absolute in the asset's history) is array element j = t - p_base + 1.
--- Elements before p_first are context only: 252 bars back (or to the first bar); only the 30 latest
--- and those 49, 89, 99, 199, 251 and 252 bars before a computed bar are read (others may be NaN).
--- Definitions follow TA-Lib 0.8 (docs: market.indicator_catalog); the state layout is the
--- assignment list at the end (69 values and the two 52-week queues: sums, EMA/Wilder values, SAR, stochastic and RSI rings).
+-- Elements before p_first are context only: 252 closes and dates back (or to the first bar), 90
+-- volumes, 30 highs and lows; older elements of those may be NaN (never read). p_open is unused.
+-- Definitions follow TA-Lib 0.8 (docs: market.indicator_catalog). The state layout is the
+-- assignment list at the end: 69 values (sums, EMA/Wilder values, SAR, stochastic and RSI rings,
+-- running extremes) followed by the two 52-week queues (values, then bars).
 declare
     k12 constant double precision := 2.0::float8 / 13.0::float8;
     k26 constant double precision := 2.0::float8 / 27.0::float8;
