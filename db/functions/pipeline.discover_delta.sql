@@ -21,6 +21,7 @@ declare
     v_refresh_days integer;
     v_day integer;
     v_due_full timestamptz;
+    v_today date;
     v_due_half timestamptz;
     v_has_open boolean;
     v_ex text[];
@@ -62,6 +63,8 @@ begin
     v_remaining := greatest(pipeline.get_remaining_quota(v_now, p_execution_id), 0);
     v_refresh_days := greatest(1, (extract(epoch from v_set.fundamentals_refresh_interval) / 86400)::integer);
     -- fundamentals fall due on the asset's slot day (hash of the ticker): spread over the interval
+    -- scheduled fundamentals only on a session day of the exchange: nothing on weekends and holidays
+    v_today := (v_exec.as_of at time zone 'UTC')::date;
     v_day := (v_exec.as_of at time zone 'UTC')::date - date '2000-01-01';
     v_due_full := v_exec.as_of - v_set.fundamentals_refresh_interval;
     v_due_half := v_exec.as_of - v_set.fundamentals_refresh_interval / 2;
@@ -96,7 +99,7 @@ begin
                      and (v_from is null or s.prices_first_date <= v_from)
                      and s.prices_last_date = x.previous
                      and not s.reprocess_fundamentals and not 'corporate_actions' = any(v_components)
-                     and not ('fundamentals' = any(v_components) and a.asset_type <> 'bond' and (
+                     and not ('fundamentals' = any(v_components) and a.asset_type <> 'bond' and x.expected = v_today and (
                          s.fundamentals_fetched_at is null
                          or s.fundamentals_fetched_at <= v_due_full
                          or (s.fundamentals_fetched_at <= v_due_half
@@ -118,7 +121,7 @@ begin
                or s.reprocess_prices or s.reprocess_fundamentals or s.prices_gap_from is not null
                or s.prices_last_date is null or s.prices_last_date < x.expected
                or 'corporate_actions' = any(v_components)
-               or (a.asset_type <> 'bond' and (
+               or (a.asset_type <> 'bond' and x.expected = v_today and (
                    s.fundamentals_fetched_at is null
                    or s.fundamentals_fetched_at <= v_due_full
                    or (s.fundamentals_fetched_at <= v_due_half
@@ -172,7 +175,7 @@ begin
                or (s.prices_last_date < x.expected
                    and not (s.prices_last_date = x.previous and x.exchange_code = any(v_bulk)))
                or 'corporate_actions' = any(v_components)
-               or (a.asset_type <> 'bond' and (
+               or (a.asset_type <> 'bond' and x.expected = v_today and (
                    s.fundamentals_fetched_at is null
                    or s.fundamentals_fetched_at <= v_due_full
                    or (s.fundamentals_fetched_at <= v_due_half
@@ -234,9 +237,9 @@ begin
         from a
         where not a.is_new and a.asset_type <> 'bond' and 'fundamentals' = any(v_components)
           and (a.reprocess_fundamentals or v_force
-               or a.fundamentals_fetched_at is null
-               or a.fundamentals_fetched_at <= v_due_full
-               or (a.fundamentals_fetched_at <= v_due_half
+               or a.expected = v_today and a.fundamentals_fetched_at is null
+               or a.expected = v_today and a.fundamentals_fetched_at <= v_due_full
+               or (a.expected = v_today and a.fundamentals_fetched_at <= v_due_half
                    and (v_day + abs(hashtext(a.ticker))) % v_refresh_days = 0))
         union all
         select a.asset_id, a.ticker, a.exchange_code, 'corporate_actions', 'requested', 2,
