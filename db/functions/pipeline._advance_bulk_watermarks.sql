@@ -1,7 +1,8 @@
 -- pipeline._advance_bulk_watermarks: after a bulk_prices item, move the price watermark of every
 -- asset of its exchange that now has the day's bar in market.stock_prices (a gap noted when the
--- asset was more than one session behind). Called by record_success and by record_failure (a
--- data error in a bulk payload still stores the valid bars). Idempotent; returns assets moved.
+-- asset was more than one session behind) and flag a split-like close jump (corporate actions
+-- due). Called by record_success and by record_failure (a data error in a bulk payload still
+-- stores the valid bars). Idempotent; returns assets moved.
 create or replace function pipeline._advance_bulk_watermarks(
     p_exchange_code text,
     p_day date,
@@ -37,6 +38,19 @@ begin
            where p.asset_id = s.asset_id and p.trade_date = p_day
        );
     get diagnostics v_rows = row_count;
+
+    -- a split-like jump of the raw close against the asset's previous bar: corporate actions due
+    update pipeline.asset_processing_state as s
+       set corporate_actions_due = true, updated_at = p_now
+      from market.assets as a
+      inner join market.stock_prices as p on a.asset_id = p.asset_id and p.trade_date = p_day
+     where a.asset_id = s.asset_id
+       and a.exchange_code = p_exchange_code
+       and a.asset_type <> 'bond'
+       and not s.corporate_actions_due
+       and p.close / nullif((select q.close from market.stock_prices as q
+                             where q.asset_id = p.asset_id and q.trade_date < p_day
+                             order by q.trade_date desc limit 1), 0) not between 0.55 and 1.8;
     return v_rows;
 end;
 $$;

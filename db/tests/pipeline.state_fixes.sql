@@ -43,8 +43,8 @@ insert into pipeline.work_items (execution_id, kind, reason, exchange_code, from
 values (:bulk_exec, 'bulk_prices', 'fresh', 'XETRA', '2026-01-09', '2026-01-09', 100, 0, 1);
 create temp table cb as select * from pipeline.claim_work(:bulk_exec, 'w1', 1, '5 minutes', '2026-01-09 22:01+00');
 select raw.land_response(:bulk_exec, 'eod-bulk-last-day', null, 'XETRA', '{"date": "2026-01-09"}', 200, $$[
-  {"code": "X1", "exchange_short_name": "XETRA", "date": "2026-01-09", "open": 10, "high": 11, "low": 9, "close": 10.5, "adjusted_close": 10.5, "volume": 5},
-  {"code": "X2", "exchange_short_name": "XETRA", "date": "2026-01-09", "open": 10, "high": 11, "low": 9, "close": 10.5, "adjusted_close": 10.5, "volume": 5},
+  {"code": "X1", "exchange_short_name": "XETRA", "date": "2026-01-09", "open": 105, "high": 107, "low": 104, "close": 106, "adjusted_close": 106, "volume": 5},
+  {"code": "X2", "exchange_short_name": "XETRA", "date": "2026-01-09", "open": 105, "high": 107, "low": 104, "close": 106, "adjusted_close": 106, "volume": 5},
   {"code": "X3", "exchange_short_name": "XETRA", "date": "2026-01-09", "open": 10, "high": 8, "low": 9, "close": 10.5, "adjusted_close": 10.5, "volume": 5}
 ]$$, '2026-01-09 22:02+00', 100, 50, 'w1') as bulk_payload \gset
 select is(market.ingest_bulk_day(:bulk_payload, 'XETRA', '2026-01-09') ->> 'status', 'data_error',
@@ -153,16 +153,20 @@ select is((select count(*)::integer from pipeline.asset_processing_state where c
 delete from pipeline.work_items;
 
 -- setup: fundamentals naming a split newer than any stored action, content unchanged since November
-select tests.add_assets('SW', 2, 'D');
+select tests.add_assets('SW', 3, 'D');
+select tests.add_bars(asset_id, '2026-01-02', '2026-01-09') from market.assets where ticker = 'D3.SW';
+update market.stock_prices set adjusted_as_of = '2026-01-08'
+ where asset_id = (select asset_id from market.assets where ticker = 'D3.SW');
 select tests.mark_loaded('D_.SW', '2026-01-09', '2026-01-09 23:00+00');
 insert into market.fundamentals (asset_id, payload, fetched_at)
 select asset_id, case ticker
     when 'D1.SW' then '{"SplitsDividends": {"LastSplitDate": "2026-01-06", "ExDividendDate": "0000-00-00"}}'::jsonb
+    when 'D3.SW' then '{"SplitsDividends": {"LastSplitDate": "2026-01-06"}}'::jsonb
     else '{"SplitsDividends": {"LastSplitDate": "0000-00-00", "ExDividendDate": "2026-03-01"}}'::jsonb end,
     '2025-11-01 12:00+00'
 from market.assets where ticker like 'D_.SW';
 select pipeline.request_reprocess('D_.SW', 'fundamentals', null, '2026-01-12 21:00+00');
-select pipeline.discover_delta(tests.new_execution('2026-01-12 22:00+00', '{"tickers": ["D1.SW", "D2.SW"]}', 'fu'),
+select pipeline.discover_delta(tests.new_execution('2026-01-12 22:00+00', '{"tickers": ["D1.SW", "D2.SW", "D3.SW"]}', 'fu'),
                                '2026-01-12 22:00+00');
 select pipeline.record_success(c.work_item_id, c.lease_token, '{"rows_stored": 1}', '2026-01-12 22:05+00')
 from pipeline.claim_work((select execution_id from pipeline.process_executions where run_id = 'fu'), 'w1', 10,
@@ -172,13 +176,14 @@ from pipeline.claim_work((select execution_id from pipeline.process_executions w
 select results_eq(
     $$select a.ticker, s.corporate_actions_due from pipeline.asset_processing_state s join market.assets a using (asset_id)
       where a.ticker like 'D_.SW' order by a.ticker$$,
-    $$values ('D1.SW', true), ('D2.SW', false)$$,
-    'LastSplitDate after the last stored action: flagged; only a future ex-dividend date: not'
+    $$values ('D1.SW', true), ('D2.SW', false), ('D3.SW', false)$$,
+    'LastSplitDate after the last stored action: flagged; only a future ex-dividend date, or a split '
+    'the stored adjusted history already reflects: not'
 );
 
 -- test: fundamentals are confirmed at the result, not at the time the content first arrived
 select is((select array_agg(distinct s.fundamentals_fetched_at) from pipeline.asset_processing_state s
-           join market.assets a using (asset_id) where a.ticker like 'D_.SW'),
+           join market.assets a using (asset_id) where a.ticker in ('D1.SW', 'D2.SW')),
           array['2026-01-12 22:05+00'::timestamptz], 'fundamentals_fetched_at is the time of the result');
 select is(pipeline.discover_delta(tests.new_execution('2026-01-13 22:00+00',
                                   '{"tickers": ["D1.SW", "D2.SW"], "components": ["fundamentals"]}', 'fu2'),
