@@ -315,7 +315,13 @@ class Runner:
                     else:
                         message = f"{a.endpoint} {a.code}: {a.error}"
                         error_class = a.error_class or "transient"
-                        if error_class == "transient" and item.attempt >= MAX_TRANSIENT_CLAIMS:
+                        stopping = self._stop_class()
+                        if error_class == "transient" and stopping is not None:
+                            # the run stopped while this request was out (a 402 or 401 on
+                            # another thread): hand it back like an unfetched item, never
+                            # escalate it against the ticker
+                            error_class = stopping
+                        elif error_class == "transient" and item.attempt >= MAX_TRANSIENT_CLAIMS:
                             # the provider answers others but not this one: count it (backoff)
                             # instead of handing it back to be claimed again for ever
                             error_class = "permanent"
@@ -358,6 +364,12 @@ class Runner:
         if a.endpoint == "eod-bulk-last-day":
             return (payload_id, item.exchange_code, item.to_date)
         return (payload_id, item.asset_id)
+
+    def _stop_class(self) -> str | None:
+        """The class an unfinished item is handed back with once the run is stopping, else None."""
+        if not self.client.stop.is_set():
+            return None
+        return "quota" if (self.client.stop_reason or "").startswith("quota") else "transient"
 
     def release(self, item: WorkItem, reason: str) -> None:
         """Hand an unfetched item back without blaming the ticker."""
