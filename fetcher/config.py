@@ -3,7 +3,9 @@
 DATABASE_URL       PostgreSQL connection URL (required for anything touching the database)
 EODHD_API_TOKEN    EODHD API token (never logged, never stored)
 EODHD_BASE_URL     API base URL (default https://eodhd.com/api; tests use the local server)
-EODHD_RATE_LIMIT   client-side requests per minute (default 1000)
+EODHD_RATE_LIMIT   the provider's requests per minute for the token (default 1000)
+EODHD_RATE_SHARE   how many fetcher processes share that limit at once (default 1): each
+                   process sends at most limit / share requests a minute (`run --rate-share`)
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ class Config:
     api_token: str = field(repr=False)
     base_url: str = DEFAULT_BASE_URL
     rate_limit_per_minute: int = 1000
+    rate_share: int = 1
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, need_token: bool = False) -> "Config":
@@ -44,11 +47,19 @@ class Config:
             raise ConfigError(f"EODHD_RATE_LIMIT must be an integer, got {raw_limit!r}") from None
         if limit <= 0:
             raise ConfigError(f"EODHD_RATE_LIMIT must be positive, got {limit}")
+        raw_share = env.get("EODHD_RATE_SHARE", "1")
+        try:
+            share = int(raw_share)
+        except ValueError:
+            raise ConfigError(f"EODHD_RATE_SHARE must be an integer, got {raw_share!r}") from None
+        if share <= 0:
+            raise ConfigError(f"EODHD_RATE_SHARE must be positive, got {share}")
         return cls(
             database_url=database_url,
             api_token=token,
             base_url=env.get("EODHD_BASE_URL", DEFAULT_BASE_URL).rstrip("/"),
             rate_limit_per_minute=limit,
+            rate_share=share,
         )
 
 

@@ -162,6 +162,31 @@ def parse_duration(text: str) -> dt.timedelta:
     return dt.timedelta(seconds=seconds)
 
 
+def process_rate_limit(per_minute: int, share: int = 1) -> int:
+    """Requests a minute one process may send: its share of the token's limit, 2 % under it.
+
+    The provider's limit is per token; `share` processes (the DAG's parallel workers, the
+    bonds DAG in the same pool) fetch with one token at once, so each gets limit / share.
+    Network jitter must never put limit + 1 requests into the provider's 60 s window (a 429
+    costs a retry), hence LIMIT_HEADROOM. Never below 1.
+    """
+    if per_minute <= 0:
+        raise ValueError(f"per_minute must be positive, got {per_minute}")
+    if share <= 0:
+        raise ValueError(f"share must be positive, got {share}")
+    return max(1, int(per_minute * LIMIT_HEADROOM / share))
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
 # -- the runner --------------------------------------------------------------------------------
 @dataclass
 class RunOptions:
@@ -173,6 +198,7 @@ class RunOptions:
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     progress_every: float | None = None
     unavailable_after: int = 20  # consecutive items given up as transient: the provider is down
+    rate_share: int | None = None  # processes sharing the token's limit (None: the config's)
 
 
 class LeaseLost(Exception):
@@ -183,13 +209,12 @@ class Runner:
     def __init__(self, config: Config, options: RunOptions, client: EodhdClient | None = None) -> None:
         self.config = config
         self.opts = options
+        self.rate_share = options.rate_share or config.rate_share
         if client is None:
             client = EodhdClient(
                 base_url=config.base_url,
                 token=config.api_token,
-                # 2 % under the limit: network jitter must never put limit + 1 requests
-                # into the provider's 60 s window (a 429 costs a retry)
-                limiter=RateLimiter(max(1, int(config.rate_limit_per_minute * LIMIT_HEADROOM))),
+                limiter=RateLimiter(process_rate_limit(config.rate_limit_per_minute, self.rate_share)),
                 pool_size=options.threads + 2,
             )
         self.client = client
@@ -315,7 +340,13 @@ class Runner:
                     else:
                         message = f"{a.endpoint} {a.code}: {a.error}"
                         error_class = a.error_class or "transient"
-                        if error_class == "transient" and item.attempt >= MAX_TRANSIENT_CLAIMS:
+                        stopping = self._stop_class()
+                        if error_class == "transient" and stopping is not None:
+                            # the run stopped while this request was out (a 402 or 401 on
+                            # another thread): hand it back like an unfetched item, never
+                            # escalate it against the ticker
+                            error_class = stopping
+                        elif error_class == "transient" and item.attempt >= MAX_TRANSIENT_CLAIMS:
                             # the provider answers others but not this one: count it (backoff)
                             # instead of handing it back to be claimed again for ever
                             error_class = "permanent"
@@ -358,6 +389,12 @@ class Runner:
         if a.endpoint == "eod-bulk-last-day":
             return (payload_id, item.exchange_code, item.to_date)
         return (payload_id, item.asset_id)
+
+    def _stop_class(self) -> str | None:
+        """The class an unfinished item is handed back with once the run is stopping, else None."""
+        if not self.client.stop.is_set():
+            return None
+        return "quota" if (self.client.stop_reason or "").startswith("quota") else "transient"
 
     def release(self, item: WorkItem, reason: str) -> None:
         """Hand an unfetched item back without blaming the ticker."""
@@ -462,9 +499,10 @@ class Runner:
         progress = ProgressReporter(self.counters, self._left_safely, every=opts.progress_every)
         beats = threading.Thread(target=self._heartbeat_loop, args=(stop_beats,), name="heartbeat", daemon=True)
         log.info(
-            "run: execution %s, worker %s, %d threads, batch %d, lease %s, limit %d/min",
+            "run: execution %s, worker %s, %d threads, batch %d, lease %s, limit %d/min (1/%d of %d/min)",
             opts.execution_id, opts.worker, opts.threads, opts.batch, opts.lease,
             self.client.limiter.per_minute if self.client.limiter else 0,
+            self.rate_share, self.config.rate_limit_per_minute,
         )
         progress.start()
         beats.start()
@@ -552,6 +590,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         deadline=args.deadline,
         **({"worker": args.worker_name} if args.worker_name else {}),
         **({"progress_every": args.progress_every} if args.progress_every else {}),
+        rate_share=args.rate_share,
     )
     runner = Runner(config, options)
     previous = signal.getsignal(signal.SIGTERM)
@@ -574,4 +613,9 @@ def register(subparsers) -> None:
     p.add_argument("--deadline", type=parse_duration, default=dt.timedelta(minutes=50), help="stop after (default 50m)")
     p.add_argument("--worker-name", dest="worker_name", help="worker name in the ledger (default host:pid)")
     p.add_argument("--progress-every", type=float, dest="progress_every", help="seconds between progress lines")
+    p.add_argument(
+        "--rate-share", type=positive_int, dest="rate_share",
+        help="processes sharing the token's per-minute limit at once; this one sends limit/N"
+        " (default EODHD_RATE_SHARE, else 1)",
+    )
     p.set_defaults(func=cmd_run, needs_token=True)

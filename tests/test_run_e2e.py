@@ -8,7 +8,7 @@ import datetime as dt
 import psycopg
 import pytest
 
-from fetcher.fake_eodhd import FakeEodhd
+from fetcher.fake_eodhd import TEXT_402, FakeEodhd
 
 from tests.fetch_support import (
     TODAY,
@@ -78,7 +78,7 @@ def test_quota_402_mid_run_stops_cleanly_and_tomorrow_picks_up(db_url, tmp_path)
         runner = make_runner(db_url, fake.url, execution_id, threads=2, batch=2)
         assert runner.run() == 0, "a quota stop is a clean end"
         assert runner.summary["stop"].startswith("quota")
-        assert runner.summary["failed"] == 0 and runner.summary["returned"] >= 1
+        assert runner.summary["failed"] == 0 and runner.summary["returned"] >= 1, (runner.summary, items(db_url, execution_id))
         assert fake.requests(status=402) <= 2, "every thread stopped at the first 402 it saw"
         with psycopg.connect(db_url, autocommit=True) as conn:
             stopped, reason = conn.execute(
@@ -89,7 +89,7 @@ def test_quota_402_mid_run_stops_cleanly_and_tomorrow_picks_up(db_url, tmp_path)
         work = items(db_url, execution_id)
         done = {i["ticker"] for i in work if i["status"] == "done"}
         assert 1 <= len(done) <= 5
-        assert not [i for i in work if i["status"] == "failed"], "no ticker is blamed for the quota"
+        assert not [i for i in work if i["status"] == "failed"], f"no ticker is blamed for the quota: {work}"
         assert_ledger_matches_server(db_url, fake)
         result = finish(db_url, execution_id, TODAY)
         with psycopg.connect(db_url, autocommit=True) as conn:
@@ -110,6 +110,49 @@ def test_quota_402_mid_run_stops_cleanly_and_tomorrow_picks_up(db_url, tmp_path)
         assert make_runner(db_url, fake.url, tomorrow).run() == 0
         assert all(i["status"] == "done" for i in items(db_url, tomorrow))
         assert_ledger_matches_server(db_url, fake)
+
+
+@pytest.mark.parametrize("answer_402", [r"fundamentals/Q01\.US", r"eod/Q00\.US"])
+def test_a_402_while_the_other_thread_is_mid_item_blames_no_ticker(db_url, tmp_path, answer_402):
+    """Two threads, 50 ms per answer: the 402 falls on one thread while the other one is
+    between (or in) the requests of its item; that item is finished or handed back as quota."""
+    codes = [f"Q{n:02d}.US" for n in range(6)]
+    with FakeEodhd(today=TODAY, latency=0.05) as fake:
+        prepare_db(db_url, tmp_path / "tickers", codes)
+        execution_id, _ = plan(db_url, TODAY)
+        fake.inject(rf"^/api/{answer_402}$", 402, TEXT_402, count=10)
+        runner = make_runner(db_url, fake.url, execution_id, threads=2, batch=1)
+        assert runner.run() == 0 and runner.summary["stop"].startswith("quota")
+        work = items(db_url, execution_id)
+        assert runner.summary["failed"] == 0 and not [i for i in work if i["status"] == "failed"], work
+        assert {i["error_class"] for i in work if i["status"] == "pending"} <= {"quota", None}, work
+        assert runner.summary["done"] == len([i for i in work if i["status"] == "done"])
+        assert all(asset_state(db_url, c)["consecutive_failures"] == 0 for c in codes)
+        assert_ledger_matches_server(db_url, fake)
+
+
+def test_a_request_out_when_the_quota_stop_falls_is_handed_back_not_blamed(db_url, tmp_path, fake):
+    """The interleaving forced: a 503 answer (retries exhausted) to a request that was on the
+    wire when another thread saw the 402, on the item's third claim: it is handed back as
+    quota, not escalated to a permanent failure of the ticker."""
+    prepare_db(db_url, tmp_path / "tickers", ["AAPL.US"])
+    execution_id, _ = plan(db_url, TODAY)
+    runner = make_runner(db_url, fake.url, execution_id, max_attempts=1)
+    for _ in range(2):  # two earlier runs stopped (deadline) with the item claimed
+        [item] = runner.claim(1)
+        runner.release(item, "deadline 0:50:00 reached")
+    [item] = runner.claim(1)
+    assert item.attempt == 3
+    fake.inject(r"^/api/fundamentals/AAPL\.US$", 503, "Service Unavailable")
+    answer = runner.client.get("fundamentals", "AAPL.US", {})  # on the wire ...
+    runner.client.request_stop("quota: the provider answered 402 (daily limit spent)")  # ... another thread's 402
+    assert answer.error_class == "transient"
+    assert runner.record(item, answer, False, [], (0, 0)) == "returned"
+    runner._close_all()
+    [state] = items(db_url, execution_id)
+    assert (state["status"], state["error_class"]) == ("pending", "quota")
+    assert asset_state(db_url, "AAPL.US")["consecutive_failures"] == 0
+    assert_ledger_matches_server(db_url, fake)
 
 
 def test_429_storm_and_5xx_are_retried_to_success(db_url, tmp_path, fake):

@@ -10,7 +10,17 @@ import argparse
 import pytest
 
 from fetcher.progress import Counters, ProgressReporter
-from fetcher.run import WorkItem, ingest_error_class, merge_results, parse_duration, plan_requests
+from fetcher.run import (
+    LIMIT_HEADROOM,
+    Runner,
+    RunOptions,
+    WorkItem,
+    ingest_error_class,
+    merge_results,
+    parse_duration,
+    plan_requests,
+    process_rate_limit,
+)
 
 
 def item(kind: str, ticker: str | None = "AAPL.US", exchange: str = "US") -> WorkItem:
@@ -86,3 +96,44 @@ def test_progress_line_for_a_pod_log_and_a_terminal():
     reporter = ProgressReporter(counters, lambda: 68, stream=tty, clock=iter([0.0, 30.0, 30.0]).__next__)
     reporter.emit()
     assert tty.getvalue().startswith("\r\x1b[K[#######.................] done 30")
+
+
+# -- the token's per-minute limit shared by several processes ---------------------------------
+@pytest.mark.parametrize(
+    ("limit", "share", "expected"),
+    [(1000, 1, 980), (1000, 2, 490), (1000, 3, 326), (1000, 4, 245), (200, 8, 24), (10, 50, 1)],
+)
+def test_each_process_gets_its_share_of_the_limit_under_the_headroom(limit, share, expected):
+    assert process_rate_limit(limit, share) == expected
+    assert process_rate_limit(limit, share) * share <= limit * LIMIT_HEADROOM or expected == 1
+
+
+@pytest.mark.parametrize(("limit", "share"), [(1000, 0), (1000, -2), (0, 1)])
+def test_a_share_or_limit_below_one_is_refused(limit, share):
+    with pytest.raises(ValueError, match="must be positive"):
+        process_rate_limit(limit, share)
+
+
+def test_the_run_command_takes_the_share_from_the_flag_else_the_environment():
+    from fetcher.cli import build_parser
+    from fetcher.config import Config, ConfigError
+
+    parser = build_parser()
+    assert parser.parse_args(["run", "--execution-id", "1", "--rate-share", "4"]).rate_share == 4
+    assert parser.parse_args(["run", "--execution-id", "1"]).rate_share is None
+    for bad in ("0", "-1", "two"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["run", "--execution-id", "1", "--rate-share", bad])
+
+    env = {"DATABASE_URL": "postgresql://u@h/db", "EODHD_API_TOKEN": "t"}
+    assert Config.from_env(env).rate_share == 1
+    config = Config.from_env({**env, "EODHD_RATE_SHARE": "3"})
+    assert config.rate_share == 3
+    for bad in ("0", "x"):
+        with pytest.raises(ConfigError, match="EODHD_RATE_SHARE"):
+            Config.from_env({**env, "EODHD_RATE_SHARE": bad})
+
+    # the limiter a runner builds: the flag wins over the environment
+    assert Runner(config, RunOptions(execution_id=1)).client.limiter.per_minute == 326
+    assert Runner(config, RunOptions(execution_id=1, rate_share=4)).client.limiter.per_minute == 245
+    assert Runner(Config.from_env(env), RunOptions(execution_id=1)).client.limiter.per_minute == 980
