@@ -12,7 +12,7 @@ DATABASE_URL := $(shell $(ROOT)/scripts/db.sh url)
 endif
 export DATABASE_URL
 
-.PHONY: help setup db db-stop migrate psql load demo test lint bench-claim clean
+.PHONY: help setup db db-stop migrate psql load demo test test-pg16 lint clean airflow
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,11 +43,17 @@ load: setup migrate ## load trading calendars and the committed universe
 demo: setup migrate ## run the main job on the embedded defaults and print a summary
 	@$(ROOT)/scripts/demo.sh
 
+airflow: setup migrate ## Airflow UI and scheduler (airflow standalone) on this database and dags/
+	@$(ROOT)/scripts/airflow.sh standalone
+
 lint: setup ## sqlfluff on the SQL
 	@$(VENV)/bin/sqlfluff lint db --disable-progress-bar
 
 test: setup db ## run every test: sqlfluff, pgTAP (pg_prove) and pytest
 	@$(ROOT)/scripts/test.sh
+
+test-pg16: setup ## the SQL suite (migrate twice + pgTAP) on PostgreSQL 16 (binaries from the pgserver wheel)
+	@env -u DATABASE_URL $(ROOT)/scripts/test_pg16.sh
 
 clean: db-stop ## stop the database and remove local state (.pg, .airflow, .venv)
 	rm -rf $(ROOT)/.pg $(ROOT)/.airflow $(ROOT)/.tmp

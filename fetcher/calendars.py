@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def session_rows(calendar_code: str, start: dt.date, end: dt.date) -> list[tuple]:
     """(session_date, open_at, close_at, is_half_day) for one calendar."""
     cal = xcals.get_calendar(calendar_code, start=pd.Timestamp(start), end=pd.Timestamp(end))
-    sessions = cal.sessions_in_range(pd.Timestamp(start), pd.Timestamp(end))
+    sessions = cal.sessions  # already bounded by start and end
     opens = cal.schedule.loc[sessions, "open"]
     closes = cal.schedule.loc[sessions, "close"]
     early = set(cal.early_closes) if hasattr(cal, "early_closes") else set()

@@ -10,7 +10,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PGDIR="$ROOT/.pg"
+PGDIR="${SCREENER_PG_DIR:-$ROOT/.pg}"
 DATA="$PGDIR/data"
 DBNAME="${SCREENER_DB_NAME:-screener}"
 
@@ -29,7 +29,7 @@ as_pg() {
 # The socket path must stay under the kernel's 107-byte limit: fall back to /tmp.
 socket_dir() {
   local d="$PGDIR/run"
-  if (( ${#d} > 80 )); then d="/tmp/screener-pg-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"; fi
+  if (( ${#d} > 80 )); then d="/tmp/screener-pg-$(printf '%s' "$PGDIR" | cksum | cut -d' ' -f1)"; fi
   printf '%s' "$d"
 }
 
@@ -41,7 +41,7 @@ port_in_use() {
 # remembered in .pg/port, so every later command finds the same cluster.
 choose_port() {
   if [[ -f "$PGDIR/port" ]]; then cat "$PGDIR/port"; return; fi
-  local p=$(( 20000 + $(printf '%s' "$ROOT" | cksum | cut -d' ' -f1) % 20000 ))
+  local p=$(( 20000 + $(printf '%s' "$PGDIR" | cksum | cut -d' ' -f1) % 20000 ))
   while port_in_use "$p"; do p=$(( p + 1 )); done
   mkdir -p "$PGDIR"
   echo "$p" > "$PGDIR/port"
@@ -88,7 +88,7 @@ EOF
     echo "db: started on 127.0.0.1:$port"
   fi
   for _ in $(seq 1 60); do
-    if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port"; then break; fi
+    if pg_isready -q -h 127.0.0.1 -p "$port"; then break; fi
     sleep 0.5
   done
   if ! psql -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \

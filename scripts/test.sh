@@ -16,7 +16,7 @@ echo "== fresh test database $TEST_DB"
 psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "drop database if exists $TEST_DB with (force)" -c "create database $TEST_DB"
 MIGRATE_QUIET=1 DATABASE_URL="$TEST_URL" db/migrate.sh
 psql -X -q -v ON_ERROR_STOP=1 "$TEST_URL" -c "create extension if not exists pgtap" \
-  -c "set client_min_messages = warning" -f db/tests/helpers/tests_schema.sql
+  -c "set client_min_messages = warning" $(for f in db/tests/helpers/*.sql; do printf -- '-f %s ' "$f"; done)
 
 echo "== pgTAP (pg_prove db/tests)"
 find db/tests -name "*.sql" -not -path "db/tests/helpers/*" | sort | xargs pg_prove --dbname "$TEST_URL" --failures --timer

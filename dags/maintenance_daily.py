@@ -1,0 +1,35 @@
+"""maintenance_daily: reap expired leases and stale executions, prune old logs and raw payloads
+(retention in pipeline.settings), then analyze the hot tables."""
+from airflow.sdk import dag
+
+from screener_common import settings
+from screener_common.sql import sql_task
+
+NOW = "{{ (data_interval_end or logical_date or dag_run.run_after).isoformat() }}"
+
+
+@dag(
+    schedule="0 4 * * *",
+    start_date=settings.START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=settings.DEFAULT_ARGS,
+    tags=["screener", "maintenance"],
+    doc_md=__doc__,
+)
+def maintenance_daily():
+    leases = sql_task("reap_expired_leases", "select pipeline.reap_expired_leases(%(now)s::timestamptz)",
+                      {"now": NOW})
+    stale = sql_task("reap_stale_executions", "select pipeline.reap_stale_executions(%(now)s::timestamptz)",
+                     {"now": NOW})
+    prune = sql_task("prune_logs", "select pipeline.prune_logs(%(now)s::timestamptz)", {"now": NOW})
+    analyze = sql_task(
+        "analyze_hot_tables",
+        "analyze pipeline.asset_processing_state, pipeline.work_items, pipeline.api_calls,"
+        " market.stock_prices, raw.eodhd_payloads",
+    )
+
+    leases >> stale >> prune >> analyze
+
+
+maintenance_daily()

@@ -1,0 +1,77 @@
+"""Deployment settings of the DAGs, read from the environment in one place.
+
+SCREENER_EXECUTOR          local (default: fetcher runs as a local process) or kubernetes
+SCREENER_FETCHER_IMAGE     fetcher image in kubernetes mode (default screener-fetcher:latest)
+SCREENER_K8S_NAMESPACE     namespace of the fetcher pods (default screener)
+SCREENER_K8S_SECRET        Secret holding database-url and eodhd-api-token (default screener-secrets)
+SCREENER_K8S_IN_CLUSTER    true when Airflow runs in the cluster (default: true unless a config file is set)
+SCREENER_K8S_CONFIG_FILE   kube config file when Airflow runs outside the cluster
+SCREENER_EODHD_BASE_URL    API base URL given to pods (default https://eodhd.com/api)
+SCREENER_FETCHER_WORKERS   default number of parallel fetcher workers per run (default 4)
+
+Reading these is plain environment access: no database, network or Variable at import time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pendulum
+
+DB_CONN_ID = "screener_db"
+EODHD_CONN_ID = "eodhd_api"
+EODHD_POOL = "eodhd_api"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
+
+# The execution id returned by the start_execution task (SQLExecuteQueryOperator pushes rows).
+EXECUTION_ID = "{{ ti.xcom_pull(task_ids='start_execution')[0][0] }}"
+# The business time of a run: the data interval end of a scheduled run, else the logical date,
+# else (an asset-triggered or manual run without one) when the run was due.
+AS_OF = "{{ (data_interval_end or logical_date or dag_run.run_after).isoformat() }}"
+AS_OF_DATE = "{{ (data_interval_end or logical_date or dag_run.run_after).strftime('%Y-%m-%d') }}"
+
+DEFAULT_ARGS = {
+    "owner": "screener",
+    "retries": 2,
+    "retry_delay": dt.timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": dt.timedelta(minutes=15),
+}
+
+
+@dataclass(frozen=True)
+class KubernetesSettings:
+    image: str
+    namespace: str
+    secret_name: str
+    in_cluster: bool
+    config_file: str | None
+    eodhd_base_url: str
+
+
+def executor_mode() -> str:
+    mode = os.environ.get("SCREENER_EXECUTOR", "local").strip().lower()
+    if mode not in ("local", "kubernetes"):
+        raise ValueError(f"SCREENER_EXECUTOR must be 'local' or 'kubernetes', got {mode!r}")
+    return mode
+
+
+def kubernetes_settings() -> KubernetesSettings:
+    env = os.environ
+    config_file = env.get("SCREENER_K8S_CONFIG_FILE") or None
+    default_in_cluster = "false" if config_file else "true"
+    return KubernetesSettings(
+        image=env.get("SCREENER_FETCHER_IMAGE", "screener-fetcher:latest"),
+        namespace=env.get("SCREENER_K8S_NAMESPACE", "screener"),
+        secret_name=env.get("SCREENER_K8S_SECRET", "screener-secrets"),
+        in_cluster=env.get("SCREENER_K8S_IN_CLUSTER", default_in_cluster).lower() in ("1", "true", "yes"),
+        config_file=config_file,
+        eodhd_base_url=env.get("SCREENER_EODHD_BASE_URL", "https://eodhd.com/api"),
+    )
+
+
+def default_workers() -> int:
+    return int(os.environ.get("SCREENER_FETCHER_WORKERS", "4"))

@@ -1,0 +1,51 @@
+"""SQL tasks: one SQLExecuteQueryOperator calling one database function with bound parameters."""
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+
+from screener_common import settings
+
+
+def sql_task(task_id: str, sql: str, parameters: dict[str, Any] | None = None, **kwargs: Any):
+    """`sql` names the function and its %(placeholders)s; values come only through parameters."""
+    return SQLExecuteQueryOperator(
+        task_id=task_id,
+        conn_id=settings.DB_CONN_ID,
+        sql=sql,
+        parameters=parameters or {},
+        **kwargs,
+    )
+
+
+def start_execution(process_name: str, defaults: dict[str, Any] | None = None):
+    """pipeline.start_execution for this run; dag_run.conf keys override the DAG's defaults.
+
+    Bad conf (unknown ticker or exchange, malformed date) raises in the database with a
+    message naming the problem, so the run fails here, before any API call.
+    """
+    import json
+
+    return sql_task(
+        "start_execution",
+        "select pipeline.start_execution(%(process_name)s, %(run_id)s, %(as_of)s::timestamptz,"
+        " %(defaults)s::jsonb || %(conf)s::jsonb)",
+        {
+            "process_name": process_name,
+            "run_id": "{{ run_id }}",
+            "as_of": settings.AS_OF,
+            "defaults": json.dumps(defaults or {}, sort_keys=True),
+            "conf": "{{ (dag_run.conf or {}) | tojson }}",
+        },
+    )
+
+
+def finish_execution():
+    """pipeline.finish_execution: always runs (all_done) so no execution stays 'running'."""
+    return sql_task(
+        "finish_execution",
+        "select pipeline.finish_execution(%(execution_id)s::bigint)",
+        {"execution_id": settings.EXECUTION_ID},
+        trigger_rule="all_done",
+    )

@@ -1,0 +1,88 @@
+"""Every DAG imports cleanly, with no database, network or Variable access at import time,
+in both executor modes; the DAGs have the shape the pipeline relies on."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests import airflow_support  # noqa: F401  (sets AIRFLOW_HOME before airflow is imported)
+
+EXPECTED = {
+    "data_collection_equities",
+    "data_collection_bonds",
+    "calculate_indicators",
+    "refresh_universe_weekly",
+    "maintenance_daily",
+}
+
+
+def _forbid(*_args, **_kwargs):
+    raise AssertionError("DAG import touched the database, the network or a Variable")
+
+
+@pytest.fixture
+def no_io(monkeypatch):
+    """Any socket connect, PostgreSQL connection, Variable or Connection lookup fails loudly."""
+    import psycopg
+    import psycopg2
+    from airflow.sdk import BaseHook, Variable
+
+    monkeypatch.setattr(socket.socket, "connect", _forbid)
+    monkeypatch.setattr(socket.socket, "connect_ex", _forbid)
+    monkeypatch.setattr(socket, "create_connection", _forbid)
+    monkeypatch.setattr(psycopg, "connect", _forbid)
+    monkeypatch.setattr(psycopg2, "connect", _forbid)
+    monkeypatch.setattr(Variable, "get", _forbid)
+    monkeypatch.setattr(BaseHook, "get_connection", _forbid)
+
+
+@pytest.mark.parametrize("mode", ["local", "kubernetes"])
+def test_every_dag_imports_without_io(no_io, monkeypatch, mode):
+    monkeypatch.setenv("SCREENER_EXECUTOR", mode)
+    bag = airflow_support.dag_bag()
+    assert bag.import_errors == {}, bag.import_errors
+    assert set(bag.dags) == EXPECTED
+
+
+def test_collection_dag_shape(monkeypatch):
+    monkeypatch.setenv("SCREENER_EXECUTOR", "local")
+    bag = airflow_support.dag_bag()
+    for dag_id in ("data_collection_equities", "data_collection_bonds"):
+        dag = bag.dags[dag_id]
+        assert dag.max_active_runs == 1 and dag.catchup is False
+        assert dag.default_args["retries"] >= 1 and dag.default_args["retry_exponential_backoff"]
+        chain = ["start_execution", "sync_universe", "discover_delta", "plan_workers", "fetch",
+                 "finish_execution", "check_execution"]
+        for upstream, downstream in zip(chain, chain[1:]):
+            assert dag.get_task(upstream).downstream_task_ids == {downstream}, (dag_id, upstream)
+        assert dag.get_task("finish_execution").trigger_rule == "all_done"
+        fetch = dag.get_task("fetch")
+        assert fetch.partial_kwargs["pool"] == "eodhd_api"
+        outlets = dag.get_task("check_execution").outlets
+        assert [a.name for a in outlets] == ["screener_prices"]
+    assert bag.dags["data_collection_equities"].schedule == "30 21 * * 1-5"
+
+
+def test_indicators_dag_is_scheduled_on_the_prices_asset():
+    bag = airflow_support.dag_bag()
+    dag = bag.dags["calculate_indicators"]
+    assert "screener_prices" in str(dag.timetable.asset_condition)
+    assert [t.task_id for t in dag.topological_sort()] == [
+        "start_execution", "refresh_indicators", "refresh_screener", "finish_execution", "check_execution"]
+
+
+def test_sql_tasks_bind_parameters():
+    """Every SQL task calls its function with %(name)s placeholders, never with values in the SQL."""
+    from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+
+    bag = airflow_support.dag_bag()
+    seen = 0
+    for dag in bag.dags.values():
+        for t in dag.tasks:
+            if isinstance(t, SQLExecuteQueryOperator):
+                seen += 1
+                assert "{{" not in t.sql and "{%" not in t.sql, (dag.dag_id, t.task_id)
+                for name in t.parameters:
+                    assert f"%({name})s" in t.sql, (dag.dag_id, t.task_id, name)
+    assert seen >= 12
