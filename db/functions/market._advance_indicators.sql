@@ -9,6 +9,7 @@ language plpgsql
 volatile
 set search_path = ''
 set jit = off
+set work_mem = '256MB'
 as $$
 declare
     v_bench record;
@@ -19,6 +20,7 @@ begin
         -- the new bars, adjusted, as arrays per asset (a primary-key range per asset)
         select st.asset_id, f.d, f.h, f.l, f.c, f.v
         from market.indicator_state as st
+        inner join unnest(p_asset_ids) as ids (asset_id) on st.asset_id = ids.asset_id
         cross join lateral (
             select
                 array_agg(p.trade_date order by p.trade_date) as d,
@@ -29,7 +31,7 @@ begin
             from market.stock_prices as p
             where p.asset_id = st.asset_id and p.trade_date > st.last_trade_date and p.trade_date <= p_as_of
         ) as f
-        where st.asset_id = any(p_asset_ids) and f.d is not null
+        where f.d is not null
     ),
     bars as (
         -- context = the stored windows (NaN where a window is shorter than 252) + the new bars

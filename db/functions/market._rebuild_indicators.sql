@@ -6,6 +6,7 @@ language plpgsql
 volatile
 set search_path = ''
 set jit = off
+set work_mem = '256MB'
 as $$
 declare
     v_bench record;
