@@ -14,7 +14,7 @@ from screener_common.fetcher_task import fetcher_task
     start_date=settings.START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args=settings.DEFAULT_ARGS,
+    default_args=settings.default_args(),
     tags=["screener", "universe"],
     doc_md=__doc__,
 )

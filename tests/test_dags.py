@@ -55,7 +55,10 @@ def test_collection_dag_shape(monkeypatch):
         chain = ["start_execution", "sync_universe", "discover_delta", "plan_workers", "fetch",
                  "finish_execution", "check_execution"]
         for upstream, downstream in zip(chain, chain[1:]):
-            assert dag.get_task(upstream).downstream_task_ids == {downstream}, (dag_id, upstream)
+            assert downstream in dag.get_task(upstream).downstream_task_ids, (dag_id, upstream)
+        # every step before the fetch fails the run directly; fetch workers only through the status
+        assert dag.get_task("check_execution").upstream_task_ids == {
+            "start_execution", "sync_universe", "discover_delta", "plan_workers", "finish_execution"}
         assert dag.get_task("finish_execution").trigger_rule == "all_done"
         fetch = dag.get_task("fetch")
         assert fetch.partial_kwargs["pool"] == "eodhd_api"
@@ -70,6 +73,9 @@ def test_indicators_dag_is_scheduled_on_the_prices_asset():
     assert "screener_prices" in str(dag.timetable.asset_condition)
     assert [t.task_id for t in dag.topological_sort()] == [
         "start_execution", "refresh_indicators", "refresh_screener", "finish_execution", "check_execution"]
+    assert dag.get_task("finish_execution").trigger_rule == "all_done"
+    assert dag.get_task("check_execution").upstream_task_ids == {
+        "start_execution", "refresh_indicators", "refresh_screener", "finish_execution"}
 
 
 def test_sql_tasks_bind_parameters():

@@ -8,6 +8,7 @@ SCREENER_K8S_IN_CLUSTER    true when Airflow runs in the cluster (default: true 
 SCREENER_K8S_CONFIG_FILE   kube config file when Airflow runs outside the cluster
 SCREENER_EODHD_BASE_URL    API base URL given to pods (default https://eodhd.com/api)
 SCREENER_FETCHER_WORKERS   default number of parallel fetcher workers per run (default 4)
+SCREENER_TASK_RETRIES      retries per task, with exponential backoff from 1 minute (default 2)
 
 Reading these is plain environment access: no database, network or Variable at import time.
 """
@@ -33,13 +34,17 @@ EXECUTION_ID = "{{ ti.xcom_pull(task_ids='start_execution')[0][0] }}"
 AS_OF = "{{ (data_interval_end or logical_date or dag_run.run_after).isoformat() }}"
 AS_OF_DATE = "{{ (data_interval_end or logical_date or dag_run.run_after).strftime('%Y-%m-%d') }}"
 
-DEFAULT_ARGS = {
-    "owner": "screener",
-    "retries": 2,
-    "retry_delay": dt.timedelta(minutes=1),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": dt.timedelta(minutes=15),
-}
+
+
+def default_args() -> dict:
+    """Retries with exponential backoff (1, 2, 4 ... minutes, at most 15)."""
+    return {
+        "owner": "screener",
+        "retries": int(os.environ.get("SCREENER_TASK_RETRIES", "2")),
+        "retry_delay": dt.timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": dt.timedelta(minutes=15),
+    }
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ def sql_task(task_id: str, sql: str, parameters: dict[str, Any] | None = None, *
 def start_execution(process_name: str, defaults: dict[str, Any] | None = None):
     """pipeline.start_execution for this run; dag_run.conf keys override the DAG's defaults.
 
+    The DAG param `workers` (also carried in dag_run.conf) is Airflow's, not the execution's.
     Bad conf (unknown ticker or exchange, malformed date) raises in the database with a
     message naming the problem, so the run fails here, before any API call.
     """
@@ -30,7 +31,7 @@ def start_execution(process_name: str, defaults: dict[str, Any] | None = None):
     return sql_task(
         "start_execution",
         "select pipeline.start_execution(%(process_name)s, %(run_id)s, %(as_of)s::timestamptz,"
-        " %(defaults)s::jsonb || %(conf)s::jsonb)",
+        " %(defaults)s::jsonb || (%(conf)s::jsonb - 'workers'))",
         {
             "process_name": process_name,
             "run_id": "{{ run_id }}",
