@@ -88,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        config = Config.from_env(need_token=getattr(args, "needs_token", False))
+        config = None
+        if getattr(args, "needs_config", True):  # serve-fake needs no database
+            config = Config.from_env(need_token=getattr(args, "needs_token", False))
         return args.func(args, config)
     except ConfigError as exc:
         log.error("configuration: %s", exc)

@@ -1,0 +1,485 @@
+-- The single-pass indicator kernel: walks one asset's adjusted bars and emits one row per bar
+-- from p_first on, continuing from a stored state (null: the asset's first bar is element 1).
+-- Called by market._rebuild_indicators (full) and market._advance_indicators (daily). Pure.
+create or replace function market._compute_indicators(
+    p_dates date[],
+    p_open double precision[],
+    p_high double precision[],
+    p_low double precision[],
+    p_close double precision[],
+    p_volume double precision[],
+    p_bench_dates date[],
+    p_bench_close double precision[],
+    p_first integer,
+    p_base integer,
+    p_state double precision[]
+)
+returns table (
+    trade_date date,
+    sma_5 double precision, sma_10 double precision, sma_20 double precision, sma_50 double precision,
+    sma_100 double precision, sma_200 double precision,
+    ema_12 double precision, ema_26 double precision, ema_50 double precision, ema_200 double precision,
+    wma_20 double precision, rsi_14 double precision,
+    macd_line double precision, macd_signal double precision, macd_hist double precision,
+    bb_upper_20 double precision, bb_middle_20 double precision, bb_lower_20 double precision,
+    bb_bandwidth_20 double precision, bb_percent_b_20 double precision,
+    atr_14 double precision, stoch_k double precision, stoch_d double precision, stoch_rsi_14 double precision,
+    willr_14 double precision, cci_20 double precision, roc_10 double precision, mom_10 double precision,
+    obv double precision, adx_14 double precision, plus_di_14 double precision, minus_di_14 double precision,
+    mfi_14 double precision, sar double precision, stddev_20 double precision, linreg_slope_20 double precision,
+    volatility_30 double precision, avg_volume_30 double precision, avg_volume_90 double precision,
+    high_52w double precision, low_52w double precision, beta_252 double precision,
+    state double precision[]
+)
+language plpgsql
+immutable
+parallel safe
+set search_path = ''
+as $$
+-- Bar t (0-based, absolute in the asset's history) is array element j = t - p_base + 1.
+-- Elements before p_first are context only: they must reach back 254 bars (or to the first bar).
+-- Definitions follow TA-Lib 0.8 (docs: market.indicator_catalog); the state layout is the
+-- assignment list at the end (57 values: sums, EMA/Wilder values, SAR, stochastic and RSI rings).
+declare
+    k12 constant double precision := 2.0::float8 / 13.0::float8;
+    k26 constant double precision := 2.0::float8 / 27.0::float8;
+    k50 constant double precision := 2.0::float8 / 51.0::float8;
+    k200 constant double precision := 2.0::float8 / 201.0::float8;
+    k9 constant double precision := 2.0::float8 / 10.0::float8;
+    sqrt252 constant double precision := sqrt(252.0::float8);
+    v_n integer := cardinality(p_close);
+    j integer; i integer; t integer;
+    c double precision; h double precision; l double precision; v double precision;
+    pc double precision; ph double precision; pl double precision;
+    s5 double precision := 0; s10 double precision := 0; s20 double precision := 0; s50 double precision := 0;
+    s100 double precision := 0; s200 double precision := 0; wsum double precision := 0; wsub double precision := 0;
+    sv30 double precision := 0; sv90 double precision := 0;
+    e12 double precision := 0; e26 double precision := 0; e50 double precision := 0; e200 double precision := 0;
+    mf double precision := 0; sg double precision := 0;
+    rg double precision := 0; rl double precision := 0; atr double precision := 0;
+    pdm double precision := 0; mdm double precision := 0; tr14 double precision := 0;
+    sumdx double precision := 0; adx double precision := 0; v_obv double precision := 0;
+    mpos double precision := 0; mneg double precision := 0;
+    is_long double precision := 0; v_sar double precision := 0; ep double precision := 0; af double precision := 0;
+    fk1 double precision := 0; fk2 double precision := 0; sk1 double precision := 0; sk2 double precision := 0;
+    sxx double precision := 0; sx double precision := 0; sxy double precision := 0; sy double precision := 0;
+    sr double precision := 0; sr2 double precision := 0; nz double precision := 0; nch double precision := 0;
+    rsi_ring double precision[] := array_fill(0::float8, array[14]);
+    d double precision; dp double precision; dm double precision; tr double precision;
+    a double precision; b double precision; m double precision; var double precision; sd double precision;
+    fk double precision; sk double precision;
+    hh14 double precision; ll14 double precision; hh14_j integer := 0; ll14_j integer := 0;
+    hh252 double precision; ll252 double precision; hh252_j integer := 0; ll252_j integer := 0;
+    rhh double precision; rll double precision; rhh_t integer := -1; rll_t integer := -1;
+    di_ok boolean; pdi double precision; mdi double precision; dx double precision;
+    tp double precision; tq double precision; rsi double precision; line double precision;
+    bp double precision[];
+    tpa double precision[];
+    bk integer; bn integer := coalesce(cardinality(p_bench_dates), 0);
+    x double precision; y double precision; lo_k integer; hi_k integer; mid_k integer;
+begin
+    if p_state is not null then
+        s5 := p_state[1]; s10 := p_state[2]; s20 := p_state[3]; s50 := p_state[4]; s100 := p_state[5];
+        s200 := p_state[6]; wsum := p_state[7]; sv30 := p_state[8]; sv90 := p_state[9];
+        e12 := p_state[10]; e26 := p_state[11]; e50 := p_state[12]; e200 := p_state[13];
+        mf := p_state[14]; sg := p_state[15]; rg := p_state[16]; rl := p_state[17]; atr := p_state[18];
+        pdm := p_state[19]; mdm := p_state[20]; tr14 := p_state[21]; sumdx := p_state[22]; adx := p_state[23];
+        v_obv := p_state[24]; mpos := p_state[25]; mneg := p_state[26];
+        is_long := p_state[27]; v_sar := p_state[28]; ep := p_state[29]; af := p_state[30];
+        fk1 := p_state[31]; fk2 := p_state[32]; sk1 := p_state[33]; sk2 := p_state[34];
+        sxx := p_state[35]; sx := p_state[36]; sxy := p_state[37]; sy := p_state[38];
+        rsi_ring := p_state[39:52];
+        wsub := p_state[53]; sr := p_state[54]; sr2 := p_state[55]; nz := p_state[56]; nch := p_state[57];
+    end if;
+
+    -- Benchmark close aligned to the bars from 253 before p_first: carried forward, 0 before it starts.
+    -- Typical prices from 20 before p_first (CCI).
+    bp := array_fill(0::float8, array[v_n]);
+    tpa := array_fill(0::float8, array[v_n]);
+    for j in greatest(1, p_first - 20) .. v_n loop
+        tpa[j] := (p_high[j] + p_low[j] + p_close[j]) / 3.0;
+    end loop;
+    j := greatest(1, p_first - 253);
+    bk := 0;
+    if bn > 0 and p_bench_dates[1] <= p_dates[j] then
+        lo_k := 1; hi_k := bn;
+        while lo_k < hi_k loop
+            mid_k := (lo_k + hi_k + 1) / 2;
+            if p_bench_dates[mid_k] <= p_dates[j] then lo_k := mid_k; else hi_k := mid_k - 1; end if;
+        end loop;
+        bk := lo_k;
+    end if;
+    while j <= v_n loop
+        while bk < bn and p_bench_dates[bk + 1] <= p_dates[j] loop
+            bk := bk + 1;
+        end loop;
+        if bk > 0 then bp[j] := p_bench_close[bk]; end if;
+        j := j + 1;
+    end loop;
+
+    for j in p_first .. v_n loop
+        t := p_base + j - 1;
+        trade_date := p_dates[j];
+        c := p_close[j]; h := p_high[j]; l := p_low[j]; v := p_volume[j];
+
+        -- Moving sums (TA-Lib SMA: add, emit, subtract the bar leaving the window).
+        s5 := s5 + c;
+        if t >= 4 then sma_5 := s5 / 5; s5 := s5 - p_close[j - 4]; else sma_5 := null; end if;
+        s10 := s10 + c;
+        if t >= 9 then sma_10 := s10 / 10; s10 := s10 - p_close[j - 9]; else sma_10 := null; end if;
+        s50 := s50 + c;
+        if t >= 49 then sma_50 := s50 / 50; s50 := s50 - p_close[j - 49]; else sma_50 := null; end if;
+        s100 := s100 + c;
+        if t >= 99 then sma_100 := s100 / 100; s100 := s100 - p_close[j - 99]; else sma_100 := null; end if;
+        s200 := s200 + c;
+        if t >= 199 then sma_200 := s200 / 200; s200 := s200 - p_close[j - 199]; else sma_200 := null; end if;
+        sv30 := sv30 + v;
+        if t >= 29 then avg_volume_30 := sv30 / 30; sv30 := sv30 - p_volume[j - 29]; else avg_volume_30 := null; end if;
+        sv90 := sv90 + v;
+        if t >= 89 then avg_volume_90 := sv90 / 90; sv90 := sv90 - p_volume[j - 89]; else avg_volume_90 := null; end if;
+        -- changes between consecutive closes (a flat window has none)
+        if t >= 1 and c <> p_close[j - 1] then nch := nch + 1; end if;
+
+        -- SMA 20 (Bollinger middle), sigma from squared deviations, WMA (TA-Lib running sums),
+        -- LINEARREG_SLOPE from the plain and weighted sums.
+        s20 := s20 + c;
+        wsub := wsub + c;
+        if t >= 19 then
+            if t > 19 then wsub := wsub - p_close[j - 20]; end if;
+            wsum := wsum + c * 20;
+            m := s20 / 20;
+            if nch = 0 then
+                sd := 0;
+            else
+                var := 0;
+                for i in j - 19 .. j loop
+                    var := var + (p_close[i] - m) * (p_close[i] - m);
+                end loop;
+                sd := sqrt(var / 20);
+            end if;
+            sma_20 := m; bb_middle_20 := m; stddev_20 := sd;
+            bb_upper_20 := m + sd * 2.0; bb_lower_20 := m - sd * 2.0;
+            bb_bandwidth_20 := (bb_upper_20 - bb_lower_20) / m;
+            if bb_upper_20 = bb_lower_20 then bb_percent_b_20 := 0.5;
+            else bb_percent_b_20 := (c - bb_lower_20) / (bb_upper_20 - bb_lower_20); end if;
+            wma_20 := wsum / 210.0;
+            linreg_slope_20 := (20 * (20 * s20 - wsum) - 190.0 * s20) / (-13300.0);
+            wsum := wsum - wsub;
+            s20 := s20 - p_close[j - 19];
+            if p_close[j - 18] <> p_close[j - 19] then nch := nch - 1; end if;
+        else
+            wsum := wsum + c * (t + 1);
+            sma_20 := null; bb_middle_20 := null; stddev_20 := null; bb_upper_20 := null; bb_lower_20 := null;
+            bb_bandwidth_20 := null; bb_percent_b_20 := null; wma_20 := null; linreg_slope_20 := null;
+        end if;
+
+        -- EMAs: sum while warming up, seed with the mean, then (x - p) * k + p.
+        if t > 11 then e12 := (c - e12) * k12 + e12; elsif t = 11 then e12 := (e12 + c) / 12; else e12 := e12 + c; end if;
+        ema_12 := case when t >= 11 then e12 end;
+        if t > 25 then e26 := (c - e26) * k26 + e26; elsif t = 25 then e26 := (e26 + c) / 26; else e26 := e26 + c; end if;
+        ema_26 := case when t >= 25 then e26 end;
+        if t > 49 then e50 := (c - e50) * k50 + e50; elsif t = 49 then e50 := (e50 + c) / 50; else e50 := e50 + c; end if;
+        ema_50 := case when t >= 49 then e50 end;
+        if t > 199 then e200 := (c - e200) * k200 + e200;
+        elsif t = 199 then e200 := (e200 + c) / 200; else e200 := e200 + c; end if;
+        ema_200 := case when t >= 199 then e200 end;
+
+        -- MACD: fast EMA seeded on bars 14..25, slow = EMA 26, signal seeded on lines 25..33.
+        if t > 33 then
+            mf := (c - mf) * k12 + mf;
+            line := mf - e26;
+            sg := (line - sg) * k9 + sg;
+            macd_line := line; macd_signal := sg; macd_hist := line - sg;
+        else
+            if t >= 14 then
+                if t < 25 then mf := mf + c;
+                elsif t = 25 then mf := (mf + c) / 12;
+                else mf := (c - mf) * k12 + mf; end if;
+            end if;
+            macd_line := null; macd_signal := null; macd_hist := null;
+            if t >= 25 then
+                line := mf - e26;
+                if t < 33 then sg := sg + line;
+                else
+                    sg := (sg + line) / 9;
+                    macd_line := line; macd_signal := sg; macd_hist := line - sg;
+                end if;
+            end if;
+        end if;
+
+        if t = 0 then
+            v_obv := v;
+            plus_di_14 := null; minus_di_14 := null; adx_14 := null; mfi_14 := null; sar := null;
+            beta_252 := null; volatility_30 := null;
+        else
+            pc := p_close[j - 1]; ph := p_high[j - 1]; pl := p_low[j - 1];
+            -- OBV
+            if c > pc then v_obv := v_obv + v; elsif c < pc then v_obv := v_obv - v; end if;
+            -- RSI (Wilder)
+            d := c - pc;
+            if t > 14 then
+                rl := rl * 13; rg := rg * 13;
+                if d < 0 then rl := rl - d; else rg := rg + d; end if;
+                rl := rl / 14; rg := rg / 14;
+            else
+                if d < 0 then rl := rl - d; else rg := rg + d; end if;
+                if t = 14 then rl := rl / 14; rg := rg / 14; end if;
+            end if;
+            -- True range, ATR, directional movement, DI and ADX
+            tr := greatest(h - l, abs(h - pc), abs(l - pc));
+            if t > 14 then
+                atr := atr * 13; atr := atr + tr; atr := atr / 14;
+            else
+                atr := atr + tr;
+                if t = 14 then atr := atr / 14; end if;
+            end if;
+            dp := h - ph; dm := pl - l;
+            if t <= 13 then
+                if dm > 0 and dp < dm then mdm := mdm + dm;
+                elsif dp > 0 and dp > dm then pdm := pdm + dp; end if;
+                tr14 := tr14 + tr;
+                plus_di_14 := null; minus_di_14 := null; adx_14 := null;
+            else
+                mdm := mdm - mdm / 14; pdm := pdm - pdm / 14;
+                if dm > 0 and dp < dm then mdm := mdm + dm;
+                elsif dp > 0 and dp > dm then pdm := pdm + dp; end if;
+                tr14 := tr14 - tr14 / 14 + tr;
+                if tr14 > -0.00000000000001 and tr14 < 0.00000000000001 then
+                    plus_di_14 := 0; minus_di_14 := 0; di_ok := false;
+                else
+                    mdi := 100.0 * (mdm / tr14); pdi := 100.0 * (pdm / tr14);
+                    plus_di_14 := pdi; minus_di_14 := mdi;
+                    a := mdi + pdi;
+                    di_ok := not (a > -0.00000000000001 and a < 0.00000000000001);
+                    if di_ok then dx := 100.0 * (abs(mdi - pdi) / a); end if;
+                end if;
+                if t > 27 then
+                    if di_ok then adx := ((adx * 13) + dx) / 14; end if;
+                else
+                    if di_ok then sumdx := sumdx + dx; end if;
+                    if t = 27 then adx := sumdx / 14; end if;
+                end if;
+                adx_14 := case when t >= 27 then adx end;
+            end if;
+            -- MFI: flow of bar t, minus the flow leaving the window
+            tp := tpa[j];
+            if t > 14 then
+                a := tpa[j - 14]; b := tpa[j - 15];
+                if a - b < 0 then mneg := mneg - a * p_volume[j - 14];
+                elsif a - b > 0 then mpos := mpos - a * p_volume[j - 14]; end if;
+            end if;
+            tq := tpa[j - 1];
+            if tp - tq < 0 then mneg := mneg + tp * v;
+            elsif tp - tq > 0 then mpos := mpos + tp * v; end if;
+            if t >= 14 then
+                a := mpos + mneg;
+                if a < 1.0 then mfi_14 := 0; else mfi_14 := 100.0 * (mpos / a); end if;
+            else
+                mfi_14 := null;
+            end if;
+            -- Parabolic SAR (Wilder, as TA-Lib: the first bar decides the trend by -DM)
+            if t = 1 then
+                if dm > 0 and dp < dm then is_long := 0; ep := l; v_sar := ph;
+                else is_long := 1; ep := h; v_sar := pl; end if;
+                af := 0.02;
+                ph := h; pl := l;
+            end if;
+            if is_long = 1 then
+                if l <= v_sar then
+                    is_long := 0;
+                    v_sar := greatest(ep, ph, h);
+                    sar := v_sar;
+                    af := 0.02; ep := l;
+                    v_sar := greatest(v_sar + af * (ep - v_sar), ph, h);
+                else
+                    sar := v_sar;
+                    if h > ep then ep := h; af := least(af + 0.02, 0.2); end if;
+                    v_sar := least(v_sar + af * (ep - v_sar), pl, l);
+                end if;
+            else
+                if h >= v_sar then
+                    is_long := 1;
+                    v_sar := least(ep, pl, l);
+                    sar := v_sar;
+                    af := 0.02; ep := h;
+                    v_sar := least(v_sar + af * (ep - v_sar), pl, l);
+                else
+                    sar := v_sar;
+                    if l < ep then ep := l; af := least(af + 0.02, 0.2); end if;
+                    v_sar := greatest(v_sar + af * (ep - v_sar), ph, h);
+                end if;
+            end if;
+            -- Beta: returns of the benchmark (x) and the asset (y), sums over 252 returns
+            if bp[j - 1] > -0.00000000000001 and bp[j - 1] < 0.00000000000001 then x := 0;
+            else x := (bp[j] - bp[j - 1]) / bp[j - 1]; end if;
+            y := (c - pc) / pc;
+            sxx := sxx + x * x; sx := sx + x; sxy := sxy + x * y; sy := sy + y;
+            if t >= 252 then
+                a := 252 * sxx - sx * sx;
+                if a > -0.00000000000001 and a < 0.00000000000001 then beta_252 := 0;
+                else beta_252 := (252 * sxy - sx * sy) / a; end if;
+                if bp[j - 252] > -0.00000000000001 and bp[j - 252] < 0.00000000000001 then x := 0;
+                else x := (bp[j - 251] - bp[j - 252]) / bp[j - 252]; end if;
+                y := (p_close[j - 251] - p_close[j - 252]) / p_close[j - 252];
+                sxx := sxx - x * x; sx := sx - x; sxy := sxy - x * y; sy := sy - y;
+            else
+                beta_252 := null;
+            end if;
+            -- Volatility: sums of the last 30 daily returns and their squares; exactly 0 when all are 0.
+            y := c / pc - 1.0;
+            sr := sr + y; sr2 := sr2 + y * y;
+            if y <> 0 then nz := nz + 1; end if;
+            if t >= 30 then
+                if nz = 0 then
+                    volatility_30 := 0; sr := 0; sr2 := 0;
+                else
+                    var := (sr2 - sr * sr / 30) / 29;
+                    volatility_30 := case when var > 0 then sqrt(var) * sqrt252 * 100.0 else 0 end;
+                end if;
+                y := p_close[j - 29] / p_close[j - 30] - 1.0;
+                sr := sr - y; sr2 := sr2 - y * y;
+                if y <> 0 then nz := nz - 1; end if;
+            else
+                volatility_30 := null;
+            end if;
+        end if;
+
+        if t >= 14 then
+            rsi := rg + rl;
+            if rsi = 0 then rsi := 0; else rsi := 100.0 * (rg / rsi); end if;
+            rsi_14 := rsi;
+            rsi_ring[t % 14 + 1] := rsi;
+            -- STOCHRSI: extremes of the last 14 RSI values, rescanned only when one leaves
+            if t >= 29 then
+                if rhh_t < t - 13 then
+                    rhh := rsi; rhh_t := t;
+                    for i in t - 13 .. t loop
+                        if rsi_ring[i % 14 + 1] >= rhh then rhh := rsi_ring[i % 14 + 1]; rhh_t := i; end if;
+                    end loop;
+                elsif rsi >= rhh then rhh := rsi; rhh_t := t; end if;
+                if rll_t < t - 13 then
+                    rll := rsi; rll_t := t;
+                    for i in t - 13 .. t loop
+                        if rsi_ring[i % 14 + 1] <= rll then rll := rsi_ring[i % 14 + 1]; rll_t := i; end if;
+                    end loop;
+                elsif rsi <= rll then rll := rsi; rll_t := t; end if;
+                if abs(rhh - rll) > 0.00000000000001 * (abs(rhh) + abs(rll)) then
+                    stoch_rsi_14 := (rsi - rll) / ((rhh - rll) / 100.0);
+                else
+                    stoch_rsi_14 := 0;
+                end if;
+            else
+                stoch_rsi_14 := null;
+            end if;
+        else
+            rsi_14 := null; stoch_rsi_14 := null;
+        end if;
+
+        -- 14-bar highest high / lowest low (STOCH, WILLR): rescan only when the extreme leaves.
+        if t >= 13 then
+            if hh14_j < j - 13 then
+                hh14_j := j - 13; hh14 := p_high[j - 13];
+                for i in j - 12 .. j loop
+                    if p_high[i] >= hh14 then hh14 := p_high[i]; hh14_j := i; end if;
+                end loop;
+            elsif h >= hh14 then hh14 := h; hh14_j := j; end if;
+            if ll14_j < j - 13 then
+                ll14_j := j - 13; ll14 := p_low[j - 13];
+                for i in j - 12 .. j loop
+                    if p_low[i] <= ll14 then ll14 := p_low[i]; ll14_j := i; end if;
+                end loop;
+            elsif l <= ll14 then ll14 := l; ll14_j := j; end if;
+            -- flat range (within 1e-14 of the prices, as TA-Lib 0.8): 0
+            if abs(hh14 - ll14) > 0.00000000000001 * (abs(hh14) + abs(ll14)) then
+                fk := (c - ll14) / ((hh14 - ll14) / 100.0);
+                willr_14 := (hh14 - c) / ((hh14 - ll14) / (-100.0));
+            else
+                fk := 0; willr_14 := 0;
+            end if;
+            if t >= 15 then
+                sk := ((fk2 + fk1) + fk) / 3;
+                if t >= 17 then
+                    stoch_k := sk; stoch_d := ((sk2 + sk1) + sk) / 3;
+                else
+                    stoch_k := null; stoch_d := null;
+                end if;
+                sk2 := sk1; sk1 := sk;
+            else
+                stoch_k := null; stoch_d := null;
+            end if;
+            fk2 := fk1; fk1 := fk;
+        else
+            willr_14 := null; stoch_k := null; stoch_d := null;
+        end if;
+
+        -- CCI over typical prices of 20 bars; near-zero tests relative to the prices (TA-Lib 0.8).
+        if t >= 19 then
+            a := 0;
+            for i in j - 19 .. j loop
+                a := a + tpa[i];
+            end loop;
+            tq := a;
+            a := a / 20;
+            b := 0;
+            for i in j - 19 .. j loop
+                b := b + abs(tpa[i] - a);
+            end loop;
+            d := tpa[j] - a;
+            if abs(d) > 0.00000000000001 * abs(a) and b > 0.00000000000001 * abs(tq) then
+                cci_20 := d / (0.015 * (b / 20));
+            else
+                cci_20 := 0;
+            end if;
+        else
+            cci_20 := null;
+        end if;
+
+        if t >= 10 then
+            a := p_close[j - 10];
+            mom_10 := c - a;
+            if a <> 0 then roc_10 := ((c / a) - 1.0) * 100.0; else roc_10 := 0; end if;
+        else
+            mom_10 := null; roc_10 := null;
+        end if;
+
+        -- 52-week high and low: 252 bars including today.
+        if t >= 251 then
+            if hh252_j < j - 251 then
+                hh252_j := j - 251; hh252 := p_high[j - 251];
+                for i in j - 250 .. j loop
+                    if p_high[i] >= hh252 then hh252 := p_high[i]; hh252_j := i; end if;
+                end loop;
+            elsif h >= hh252 then hh252 := h; hh252_j := j; end if;
+            if ll252_j < j - 251 then
+                ll252_j := j - 251; ll252 := p_low[j - 251];
+                for i in j - 250 .. j loop
+                    if p_low[i] <= ll252 then ll252 := p_low[i]; ll252_j := i; end if;
+                end loop;
+            elsif l <= ll252 then ll252 := l; ll252_j := j; end if;
+            high_52w := hh252; low_52w := ll252;
+        else
+            high_52w := null; low_52w := null;
+        end if;
+
+        atr_14 := case when t >= 14 then atr end;
+        obv := v_obv;
+        if j = v_n then
+            state := array[
+                s5, s10, s20, s50, s100, s200, wsum, sv30, sv90, e12, e26, e50, e200, mf, sg, rg, rl, atr,
+                pdm, mdm, tr14, sumdx, adx, v_obv, mpos, mneg, is_long, v_sar, ep, af,
+                fk1, fk2, sk1, sk2, sxx, sx, sxy, sy
+            ] || rsi_ring || array[wsub, sr, sr2, nz, nch];
+        else
+            state := null;
+        end if;
+        return next;
+    end loop;
+end;
+$$;
+
+comment on function market._compute_indicators(
+    date[], double precision[], double precision[], double precision[], double precision[],
+    double precision[], date[], double precision[], integer, integer, double precision[]
+) is
+'Single-pass indicator kernel over one asset''s adjusted bars (TA-Lib definitions), continuing from a stored state; '
+'the last row carries the state after the last bar. Shared by the full and the daily computation.';

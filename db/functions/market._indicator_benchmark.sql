@@ -1,0 +1,23 @@
+-- The benchmark's adjusted closes (dates and values, ascending) up to a date, for beta_252.
+-- Called by market._rebuild_indicators and market._advance_indicators. Read-only.
+create or replace function market._indicator_benchmark(
+    p_until date,
+    out dates date[],
+    out closes double precision[]
+)
+language sql
+stable
+parallel safe
+set search_path = ''
+as $$
+    select
+        coalesce(array_agg(p.trade_date order by p.trade_date), '{}'),
+        coalesce(array_agg(p.close * (p.adjusted_close / p.close) order by p.trade_date), '{}')
+    from pipeline.settings as s
+    inner join market.assets as a on s.benchmark_ticker = a.ticker
+    inner join market.stock_prices as p on a.asset_id = p.asset_id
+    where p_until is null or p.trade_date <= p_until
+$$;
+
+comment on function market._indicator_benchmark(date) is
+'Adjusted closes of the benchmark asset (pipeline.settings.benchmark_ticker) up to p_until (all when null).';

@@ -1,0 +1,30 @@
+-- market._json_number: a JSON value EODHD sends as a number or a numeric string, as double
+-- precision. Called by the ingest functions. Pure: null for null, "" or an absent key;
+-- 'NaN' for anything that is not a finite number (the caller treats NaN as a shape error).
+create or replace function market._json_number(p_value jsonb)
+returns double precision
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+    select case
+        when p_value is null or jsonb_typeof(p_value) = 'null' then null
+        when jsonb_typeof(p_value) = 'number' then
+            case when abs(p_value::numeric) < 1e300 then p_value::numeric::double precision
+                else 'NaN'::double precision end
+        when jsonb_typeof(p_value) = 'string' then
+            case
+                when btrim(p_value #>> '{}') = '' then null
+                when btrim(p_value #>> '{}') ~ '^[-+]?([0-9]{1,60}(\.[0-9]{0,60})?|\.[0-9]{1,60})([eE][-+]?[0-9]{1,3})?$'
+                    then case when abs(btrim(p_value #>> '{}')::numeric) < 1e300
+                        then btrim(p_value #>> '{}')::numeric::double precision
+                        else 'NaN'::double precision end
+                else 'NaN'::double precision
+            end
+        else 'NaN'::double precision
+    end
+$$;
+
+comment on function market._json_number(jsonb) is
+'Number or numeric string -> double precision; null for null/""/absent; NaN when not a finite number.';

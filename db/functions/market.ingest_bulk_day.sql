@@ -1,0 +1,68 @@
+-- market.ingest_bulk_day: parse one landed /eod-bulk-last-day/{EXCHANGE} payload (one bar per
+-- code, unsorted) into market.stock_prices. Codes are matched as CODE.EXCHANGE against
+-- market.assets; unknown codes are ignored and counted. Called by the fetcher after
+-- raw.land_response, in the same transaction. Idempotent, like market.ingest_eod.
+create or replace function market.ingest_bulk_day(p_payload_id bigint, p_exchange_code text, p_as_of date)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_payload raw.eodhd_payloads;
+    v_rows jsonb;
+    v_bad text[];
+    v_total integer;
+    v_known integer;
+    v_result jsonb;
+begin
+    if p_as_of is null or p_exchange_code is null then
+        raise exception 'ingest_bulk_day: p_exchange_code and p_as_of must not be null'
+            using errcode = 'null_value_not_allowed';
+    end if;
+    v_payload := market._ingest_payload(p_payload_id, array['eod-bulk-last-day'], 'ingest_bulk_day');
+    if v_payload.exchange_code is not null and v_payload.exchange_code <> p_exchange_code then
+        raise exception 'ingest_bulk_day: payload % is for exchange %, not %', p_payload_id,
+            v_payload.exchange_code, p_exchange_code using errcode = 'invalid_parameter_value';
+    end if;
+    if v_payload.request_params ? 'type' then
+        raise exception 'ingest_bulk_day: payload % is a bulk % list, not prices', p_payload_id,
+            v_payload.request_params ->> 'type' using errcode = 'invalid_parameter_value';
+    end if;
+
+    if v_payload.body is null then
+        return market._finish_ingest(p_payload_id,
+            market._data_error(coalesce(v_payload.ingest_error, 'payload has no body')));
+    end if;
+    if jsonb_typeof(v_payload.body) <> 'array' then
+        return market._finish_ingest(p_payload_id,
+            market._data_error('expected a JSON array of bars, got ' || jsonb_typeof(v_payload.body)));
+    end if;
+
+    select array_agg('item ' || e.item || ' has no code' order by e.item) into v_bad
+    from jsonb_array_elements(v_payload.body) with ordinality as e (bar, item)
+    where jsonb_typeof(e.bar) is distinct from 'object' or jsonb_typeof(e.bar -> 'code') is distinct from 'string';
+    if v_bad is not null then
+        return market._finish_ingest(p_payload_id, market._data_error(
+            'unexpected shape: ' || cardinality(v_bad) || ' bad item(s), e.g. ' || array_to_string(v_bad[1:3], '; ')));
+    end if;
+
+    select
+        jsonb_array_length(v_payload.body),
+        count(*)::integer,
+        coalesce(jsonb_agg(jsonb_build_object('asset_id', a.asset_id, 'item', e.item, 'bar', e.bar)), '[]')
+    into v_total, v_known, v_rows
+    from jsonb_array_elements(v_payload.body) with ordinality as e (bar, item)
+    join market.assets as a on a.ticker = (e.bar ->> 'code') || '.' || p_exchange_code;
+
+    v_result := market._store_bars(p_payload_id, p_as_of, v_rows)
+        || jsonb_build_object('rows_ignored', v_total - v_known);
+    v_result := jsonb_set(v_result, '{message}',
+        to_jsonb((v_result ->> 'message') || '; ' || (v_total - v_known) || ' row(s) for codes not in market.assets ignored'));
+    return market._finish_ingest(p_payload_id, v_result);
+end;
+$$;
+
+comment on function market.ingest_bulk_day(bigint, text, date) is
+'Ingest one /eod-bulk-last-day payload of an exchange into market.stock_prices (known codes only; upsert, '
+'quarantine, history-change flag); returns the ingest result jsonb with rows_ignored.';

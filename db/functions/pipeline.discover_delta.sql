@@ -1,0 +1,213 @@
+-- pipeline.discover_delta: plan a run. Finds what is behind (calendar-aware), new listings,
+-- reprocess requests, gaps and due fundamentals, prices it in API calls, keeps the plan within
+-- the day's remaining quota and stores it in pipeline.work_items. Called by the collection DAG
+-- after start_execution. Idempotent: a second call for the same execution returns the stored summary.
+create or replace function pipeline.discover_delta(p_execution_id bigint, p_now timestamptz default null)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_now timestamptz := coalesce(p_now, clock_timestamp());
+    v_exec pipeline.process_executions;
+    v_set pipeline.settings;
+    v_tickers text[];
+    v_exchanges text[];
+    v_force boolean;
+    v_from date;
+    v_components text[];
+    v_remaining integer;
+    v_refresh_days integer;
+    v_summary jsonb;
+begin
+    select * into v_exec from pipeline.process_executions as x where x.execution_id = p_execution_id for update;
+    if not found then
+        raise exception 'discover_delta: unknown execution %', p_execution_id using errcode = 'invalid_parameter_value';
+    end if;
+    if v_exec.planned_at is not null then
+        return v_exec.plan_summary;
+    end if;
+    if v_exec.status <> 'running' then
+        raise exception 'discover_delta: execution % is %, not running', p_execution_id, v_exec.status
+            using errcode = 'invalid_parameter_value';
+    end if;
+
+    -- one planner at a time, so the quota reserved by other runs is counted right
+    perform pg_advisory_xact_lock(hashtext('pipeline.discover_delta'));
+
+    select * into v_set from pipeline.settings;
+    v_tickers := array(select jsonb_array_elements_text(v_exec.parameters -> 'tickers'));
+    if not v_exec.parameters ? 'tickers' then v_tickers := null; end if;
+    v_exchanges := array(select jsonb_array_elements_text(v_exec.parameters -> 'exchanges'));
+    if not v_exec.parameters ? 'exchanges' then v_exchanges := null; end if;
+    v_force := coalesce((v_exec.parameters ->> 'force')::boolean, false);
+    v_from := (v_exec.parameters ->> 'from_date')::date;
+    v_components := coalesce(
+        array(select jsonb_array_elements_text(v_exec.parameters -> 'components')),
+        array['prices', 'fundamentals']
+    );
+    if not v_exec.parameters ? 'components' then v_components := array['prices', 'fundamentals']; end if;
+    v_remaining := greatest(pipeline.get_remaining_quota(v_now, p_execution_id), 0);
+    v_refresh_days := greatest(1, (extract(epoch from v_set.fundamentals_refresh_interval) / 86400)::integer);
+
+    with ex as (
+        select e.exchange_code, pipeline.get_expected_session(e.exchange_code, v_exec.as_of) as expected
+        from market.exchanges as e
+        where v_exchanges is null or e.exchange_code = any(v_exchanges)
+    ),
+    ex2 as (
+        select ex.exchange_code, ex.expected,
+               (select max(t.session_date) from market.trading_sessions as t
+                where t.exchange_code = ex.exchange_code and t.session_date < ex.expected) as previous
+        from ex
+    ),
+    a as (
+        select a.asset_id, a.ticker, a.exchange_code, a.asset_type, a.first_seen_at,
+               s.prices_first_date, s.prices_last_date, s.fundamentals_fetched_at,
+               s.reprocess_prices, s.reprocess_prices_from, s.reprocess_fundamentals,
+               coalesce(s.reprocess_requested_at, s.updated_at) as requested_at, s.prices_gap_from,
+               (s.last_success_at is null) as is_new,
+               x.expected, x.previous
+        from market.assets as a
+        inner join pipeline.asset_processing_state as s on a.asset_id = s.asset_id
+        inner join ex2 as x on a.exchange_code = x.exchange_code
+        where a.is_active and s.status <> 'inactive' and not s.is_skipped
+          and (s.next_attempt_at is null or s.next_attempt_at <= v_now)
+          and (v_tickers is null or a.ticker = any(v_tickers))
+          and not exists (
+              select 1 from pipeline.work_items as w
+              where w.asset_id = a.asset_id and w.status in ('pending', 'claimed')
+          )
+    ),
+    -- the one price-bearing plan of each asset
+    p as (
+        select a.*,
+            case
+                when a.is_new then 'initial_load'
+                when not 'prices' = any(v_components) or a.expected is null then null
+                when a.reprocess_prices or v_force then 'reprocess'
+                when v_from is not null and (a.prices_first_date is null or a.prices_first_date > v_from) then 'backfill'
+                when a.prices_gap_from is not null then 'gap'
+                when a.prices_last_date is null then 'fresh'
+                when a.prices_last_date >= a.expected then null
+                when a.prices_last_date = a.previous then 'one_behind'
+                else 'fresh'
+            end as plan
+        from a
+    ),
+    bulk as (
+        select p.exchange_code, max(p.expected) as expected, max(p.previous) as previous
+        from p
+        where p.plan = 'one_behind'
+        group by p.exchange_code
+        having count(*) > 100
+    ),
+    cand as (
+        select p.asset_id, p.ticker, p.exchange_code,
+               case p.plan when 'initial_load' then 'initial_load'
+                           when 'fresh' then 'prices' when 'one_behind' then 'prices' else 'backfill' end as kind,
+               case p.plan when 'initial_load' then 'new_listing' when 'one_behind' then 'fresh' else p.plan end as reason,
+               case p.plan when 'initial_load' then 3 when 'fresh' then 1 when 'one_behind' then 1 else 2 end as priority,
+               case p.plan
+                   when 'initial_load' then coalesce(v_from, v_set.history_start)
+                   when 'reprocess' then coalesce(
+                       case when p.reprocess_prices then p.reprocess_prices_from end, v_from, v_set.history_start)
+                   when 'backfill' then v_from
+                   when 'gap' then p.prices_gap_from
+                   else coalesce(p.prices_last_date + 1, v_set.history_start)
+               end as from_date,
+               coalesce(p.expected, (v_exec.as_of at time zone 'UTC')::date) as to_date,
+               case when p.plan = 'initial_load' and p.asset_type <> 'bond' then 11
+                    when p.plan = 'initial_load' then 1 else 1 end as cost,
+               case when p.plan in ('initial_load') then p.first_seen_at
+                    when p.plan in ('reprocess', 'backfill', 'gap') then p.requested_at
+                    else coalesce(p.prices_last_date, date '1900-01-01')::timestamptz end as waiting_since
+        from p
+        where p.plan is not null
+          and not (p.plan = 'one_behind' and p.exchange_code in (select b.exchange_code from bulk as b))
+        union all
+        select null, null, b.exchange_code, 'bulk_prices', 'fresh', 0, b.expected, b.expected, 100,
+               b.previous::timestamptz
+        from bulk as b
+        union all
+        select a.asset_id, a.ticker, a.exchange_code, 'fundamentals',
+               case when a.reprocess_fundamentals or v_force then 'reprocess' else 'schedule' end,
+               case when a.reprocess_fundamentals or v_force then 2 else 4 end,
+               null, null, 10,
+               case when a.reprocess_fundamentals or v_force then a.requested_at
+                    else coalesce(a.fundamentals_fetched_at, '-infinity') end
+        from a
+        where not a.is_new and a.asset_type <> 'bond' and 'fundamentals' = any(v_components)
+          and (a.reprocess_fundamentals or v_force
+               or a.fundamentals_fetched_at is null
+               or a.fundamentals_fetched_at + v_set.fundamentals_refresh_interval <= v_exec.as_of
+               or (a.fundamentals_fetched_at + v_set.fundamentals_refresh_interval / 2 <= v_exec.as_of
+                   and ((v_exec.as_of at time zone 'UTC')::date - date '2000-01-01'
+                        + abs(hashtext(a.ticker))) % v_refresh_days = 0))
+        union all
+        select a.asset_id, a.ticker, a.exchange_code, 'corporate_actions', 'requested', 2,
+               coalesce(v_from, a.prices_first_date, v_set.history_start),
+               coalesce(a.expected, (v_exec.as_of at time zone 'UTC')::date), 2, a.requested_at
+        from a
+        where not a.is_new and a.asset_type <> 'bond' and 'corporate_actions' = any(v_components)
+    ),
+    ranked as (
+        select c.*,
+               row_number() over (
+                   partition by c.priority, c.exchange_code
+                   order by c.waiting_since, hashtext(coalesce(c.ticker, c.exchange_code)), c.asset_id
+               ) as rr
+        from cand as c
+        where c.from_date is null or c.from_date <= c.to_date
+    ),
+    ordered as (
+        select r.*,
+               row_number() over (order by r.priority, r.rr, r.exchange_code, r.kind) as claim_order
+        from ranked as r
+    ),
+    costed as (
+        select o.*, sum(o.cost) over (order by o.claim_order) as running_cost
+        from ordered as o
+    ),
+    ins as (
+        insert into pipeline.work_items (
+            execution_id, kind, reason, asset_id, exchange_code, from_date, to_date,
+            planned_cost, priority, claim_order
+        )
+        select p_execution_id, c.kind, c.reason, c.asset_id, c.exchange_code, c.from_date, c.to_date,
+               c.cost, c.priority, c.claim_order
+        from costed as c
+        where c.running_cost <= v_remaining
+        returning kind, exchange_code, planned_cost, asset_id
+    )
+    select jsonb_build_object(
+        'execution_id', p_execution_id,
+        'as_of', v_exec.as_of,
+        'remaining_quota', v_remaining,
+        'planned_items', (select count(*) from ins),
+        'planned_cost', (select coalesce(sum(i.planned_cost), 0) from ins as i),
+        'planned_tickers', (select count(distinct i.asset_id) from ins as i),
+        'deferred_items', (select count(*) from costed as c where c.running_cost > v_remaining),
+        'deferred_cost', (select coalesce(sum(c.cost), 0) from costed as c where c.running_cost > v_remaining),
+        'by_kind', coalesce((
+            select jsonb_object_agg(k.kind, jsonb_build_object('items', k.n, 'cost', k.cost))
+            from (select i.kind, count(*) as n, sum(i.planned_cost) as cost from ins as i group by i.kind) as k
+        ), '{}'),
+        'by_exchange', coalesce((
+            select jsonb_object_agg(k.exchange_code, jsonb_build_object('items', k.n, 'cost', k.cost))
+            from (select i.exchange_code, count(*) as n, sum(i.planned_cost) as cost
+                  from ins as i group by i.exchange_code) as k
+        ), '{}'),
+        'expected_sessions', coalesce((select jsonb_object_agg(x.exchange_code, x.expected) from ex2 as x), '{}')
+    ) into v_summary;
+
+    update pipeline.process_executions as x
+       set planned_at = v_now, plan_summary = v_summary
+     where x.execution_id = p_execution_id;
+    return v_summary;
+end;
+$$;
+
+comment on function pipeline.discover_delta(bigint, timestamptz) is
+'Plan the execution: store its work items (within the remaining quota) and return a jsonb summary; idempotent per execution.';

@@ -1,0 +1,34 @@
+-- pipeline.prune_logs: delete what is older than the retention settings: API calls, detail
+-- rows and settled work items (log_retention), raw payloads (raw_retention).
+-- Called by the maintenance DAG. Idempotent; returns the counts deleted.
+create or replace function pipeline.prune_logs(p_now timestamptz default null)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_now timestamptz := coalesce(p_now, clock_timestamp());
+    v_set pipeline.settings;
+    v_calls integer;
+    v_details integer;
+    v_items integer;
+    v_raw integer;
+begin
+    select * into v_set from pipeline.settings;
+    delete from pipeline.api_calls as c where c.called_at < v_now - v_set.log_retention;
+    get diagnostics v_calls = row_count;
+    delete from pipeline.asset_processing_details as d where d.recorded_at < v_now - v_set.log_retention;
+    get diagnostics v_details = row_count;
+    delete from pipeline.work_items as w
+     where w.status in ('done', 'failed', 'cancelled') and w.finished_at < v_now - v_set.log_retention;
+    get diagnostics v_items = row_count;
+    delete from raw.eodhd_payloads as r where r.received_at < v_now - v_set.raw_retention;
+    get diagnostics v_raw = row_count;
+    return jsonb_build_object('api_calls', v_calls, 'asset_processing_details', v_details,
+                              'work_items', v_items, 'raw_payloads', v_raw);
+end;
+$$;
+
+comment on function pipeline.prune_logs(timestamptz) is
+'Delete API calls, details and settled work items older than log_retention and raw payloads older than raw_retention.';

@@ -1,0 +1,92 @@
+-- pipeline.record_failure: settle a failed attempt of a claimed item by error class.
+-- transient: back to pending, not counted; quota / configuration: the execution stops
+-- claiming, item back to pending, no ticker blamed; permanent / data: item failed, the asset
+-- counts the failure, backs off (capped, jittered) and is skipped at the limit.
+-- Called by the fetcher. One detail row per call. False: stale token, nothing changed.
+create or replace function pipeline.record_failure(
+    p_work_item_id bigint,
+    p_lease_token uuid,
+    p_error_class text,
+    p_message text,
+    p_http_status integer default null,
+    p_now timestamptz default null
+)
+returns boolean
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_now timestamptz := coalesce(p_now, clock_timestamp());
+    v_item pipeline.work_items;
+    v_set pipeline.settings;
+    v_msg text := left(coalesce(p_message, '') || coalesce(' (HTTP ' || p_http_status || ')', ''), 1000);
+    v_counted boolean := p_error_class in ('permanent', 'data');
+begin
+    if p_error_class is null
+       or p_error_class not in ('transient', 'permanent', 'data', 'quota', 'configuration') then
+        raise exception 'record_failure: unknown error class % (transient, permanent, data, quota, configuration)',
+            coalesce(p_error_class, '<null>') using errcode = 'invalid_parameter_value';
+    end if;
+
+    update pipeline.work_items as w
+       set status = case when v_counted then 'failed' else 'pending' end,
+           finished_at = case when v_counted then v_now end,
+           lease_expires_at = null,
+           lease_token = case when v_counted then w.lease_token end,
+           error_class = p_error_class,
+           last_error = v_msg
+     where w.work_item_id = p_work_item_id and w.lease_token = p_lease_token and w.status = 'claimed'
+    returning w.* into v_item;
+    if not found then
+        return false;
+    end if;
+
+    if p_error_class in ('quota', 'configuration') then
+        update pipeline.process_executions as x
+           set claiming_stopped_at = coalesce(x.claiming_stopped_at, v_now),
+               stop_reason = coalesce(x.stop_reason, p_error_class || ': ' || v_msg)
+         where x.execution_id = v_item.execution_id;
+    end if;
+
+    if v_counted and v_item.asset_id is not null then
+        select * into v_set from pipeline.settings;
+        update pipeline.asset_processing_state as s
+           set consecutive_failures = s.consecutive_failures + 1,
+               is_skipped = s.consecutive_failures + 1 >= v_set.failure_limit,
+               skip_reason = case when s.consecutive_failures + 1 >= v_set.failure_limit
+                   then format('%s consecutive failures (limit %s); last: %s',
+                               s.consecutive_failures + 1, v_set.failure_limit, v_msg) end,
+               next_attempt_at = case when s.consecutive_failures + 1 >= v_set.failure_limit then null
+                   else v_now + pipeline.compute_backoff(
+                       a.ticker, s.consecutive_failures + 1, v_set.backoff_base, v_set.backoff_cap) end,
+               status = case when s.status = 'inactive' then 'inactive'
+                             when s.consecutive_failures + 1 >= v_set.failure_limit then 'skipped'
+                             else 'failing' end,
+               last_failure_at = v_now,
+               last_error = v_msg,
+               updated_at = v_now
+          from market.assets as a
+         where s.asset_id = v_item.asset_id and a.asset_id = s.asset_id;
+    elsif v_item.asset_id is not null then
+        update pipeline.asset_processing_state as s
+           set last_failure_at = v_now, last_error = v_msg, updated_at = v_now
+         where s.asset_id = v_item.asset_id;
+    end if;
+
+    insert into pipeline.asset_processing_details (
+        execution_id, asset_id, component, outcome, error_class, message, api_calls, recorded_at,
+        work_item_id, attempt
+    )
+    values (
+        v_item.execution_id, v_item.asset_id,
+        case v_item.kind when 'initial_load' then 'prices' when 'backfill' then 'prices' else v_item.kind end,
+        'failure', p_error_class, v_msg, case when p_error_class = 'quota' then 0 else v_item.planned_cost end,
+        v_now, v_item.work_item_id, v_item.attempt
+    );
+    return true;
+end;
+$$;
+
+comment on function pipeline.record_failure(bigint, uuid, text, text, integer, timestamptz) is
+'Settle a failed attempt by error class (transient, permanent, data, quota, configuration); false on a stale token.';

@@ -1,0 +1,24 @@
+-- market._advance_indicators: continues from the stored state over new bars only.
+begin;
+select plan(4);
+
+-- setup: an asset built in full up to mid-February, with bars until the end of February
+select tests.add_sessions('US', '2024-01-01', '2024-02-29');
+select tests.create_asset('AAA.US') as aaa \gset
+select tests.add_bars(:aaa, '2024-01-01', '2024-02-29');
+select market._rebuild_indicators(array[:aaa]::bigint[], '2024-02-15');
+
+-- test: rows for the new bars up to p_as_of only
+select is(market._advance_indicators(array[:aaa]::bigint[], '2024-02-20'), 3::bigint, 'three new bars written');
+select is(
+    (select bar_count from market.indicator_state where asset_id = :aaa),
+    (select count(*)::integer from market.stock_prices where asset_id = :aaa and trade_date <= '2024-02-20'),
+    'bar count follows'
+);
+
+-- test: nothing new, nothing written; assets not given are left alone
+select is(market._advance_indicators(array[:aaa]::bigint[], '2024-02-20'), 0::bigint, 'no new bars: no rows');
+select is(market._advance_indicators('{}'::bigint[], '2024-02-29'), 0::bigint, 'no assets: no rows');
+
+select * from finish();
+rollback;

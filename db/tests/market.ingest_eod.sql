@@ -1,0 +1,128 @@
+-- market.ingest_eod: happy path, shapes refused whole, quarantine reasons, idempotency,
+-- rewritten history and backfills flag the asset.
+begin;
+select plan(27);
+
+-- setup
+select tests.create_asset('AAPL.US') as aapl \gset
+select tests.create_asset('MSFT.US') as msft \gset
+select tests.land('eod', 'AAPL.US', $$[
+  {"date": "2026-02-02", "open": 10, "high": 11, "low": 9.5, "close": 10.5, "adjusted_close": 10.4, "volume": 1200},
+  {"date": "2026-02-03", "open": "10.5", "high": "12", "low": "10", "close": "11.75", "adjusted_close": "11.6", "volume": "0"},
+  {"date": "2026-02-04", "open": 11.75, "high": 12, "low": 11, "close": 11, "adjusted_close": 10.9, "volume": 1530.5},
+  {"warning": "Data is limited by one year as you have free subscription"}
+]$$) as p1 \gset
+
+-- test: happy path (numbers as numbers or strings, zero and fractional volume, trailing warning)
+select is(market.ingest_eod(:p1, :aapl, '2026-02-04') - 'message',
+    '{"status": "ok", "rows_stored": 3, "rows_rejected": 0, "rows_inserted": 3, "rows_changed": 0,
+      "assets_flagged": 0, "first_date": "2026-02-02", "last_date": "2026-02-04"}'::jsonb,
+    'three bars stored, dates reported');
+select results_eq(
+    format('select trade_date, open, high, low, close, adjusted_close, volume, adjusted_as_of
+            from market.stock_prices where asset_id = %s order by trade_date', :aapl),
+    $$values ('2026-02-02'::date, 10::float8, 11::float8, 9.5::float8, 10.5::float8, 10.4::float8, 1200::float8, '2026-02-04'::date),
+             ('2026-02-03', 10.5, 12, 10, 11.75, 11.6, 0, '2026-02-04'),
+             ('2026-02-04', 11.75, 12, 11, 11, 10.9, 1530.5, '2026-02-04')$$,
+    'the bars are stored as sent, with the business date their adjustment reflects'
+);
+select ok((select ingested_at is not null and ingest_error is null from raw.eodhd_payloads where payload_id = :p1),
+    'the payload is marked ingested');
+
+-- test: idempotent: the same payload again, and the same body landed again, change nothing
+select tests.prices_digest(:aapl) as digest1 \gset
+select is(market.ingest_eod(:p1, :aapl, '2026-02-04') ->> 'rows_inserted', '0', 'ingesting the payload again inserts nothing');
+select tests.land('eod', 'AAPL.US', (select body::text from raw.eodhd_payloads where payload_id = :p1)) as p1b \gset
+select is(market.ingest_eod(:p1b, :aapl, '2026-02-04') ->> 'rows_changed', '0', 're-landing the same body changes nothing');
+select is(tests.prices_digest(:aapl), :'digest1', 'the stored bars are byte-for-byte unchanged');
+select is((select needs_indicator_recompute from pipeline.asset_processing_state where asset_id = :aapl), false,
+    'appending bars does not flag a recompute');
+
+-- test: an empty array (holiday, nothing new) is fine and stores nothing
+select is(market.ingest_eod(tests.land('eod', 'AAPL.US', '[]'), :aapl, '2026-02-05') - 'message',
+    '{"status": "ok", "rows_stored": 0, "rows_rejected": 0, "rows_inserted": 0, "rows_changed": 0,
+      "assets_flagged": 0, "first_date": null, "last_date": null}'::jsonb, 'an empty array is ok with no rows');
+
+-- test: wrong shapes are refused whole: nothing written
+select is(market.ingest_eod(tests.land('eod', 'MSFT.US', '{"errors": "Ticker not found"}'), :msft, '2026-02-04') ->> 'message',
+    'expected a JSON array of bars, got object', 'an object instead of an array is a data error');
+select is(market.ingest_eod(tests.land('eod', 'MSFT.US', $$[
+  {"date": "2026-02-02", "open": 10, "high": 11, "low": 9, "close": 10, "adjusted_close": 10, "volume": 5},
+  {"date": "2026-02-03", "open": 10, "high": 11, "low": 9, "close": 10, "volume": 5}]$$), :msft, '2026-02-04') ->> 'message',
+    'unexpected shape: 1 bad item(s), e.g. item 2 lacks adjusted_close', 'a missing field is a data error naming it');
+select is(market.ingest_eod(tests.land('eod', 'MSFT.US', $$[
+  {"date": "2026-02-02", "open": "ten", "high": 11, "low": 9, "close": 10, "adjusted_close": 10, "volume": 5}]$$),
+    :msft, '2026-02-04') ->> 'status', 'data_error', 'a non-numeric string is a data error');
+select is(market.ingest_eod(tests.land('eod', 'MSFT.US', $$[
+  {"date": "2026-02-30", "open": 1, "high": 1, "low": 1, "close": 1, "adjusted_close": 1, "volume": 5}]$$),
+    :msft, '2026-03-04') ->> 'message', 'unexpected shape: 1 bad item(s), e.g. item 1 has no valid date: 2026-02-30',
+    'an impossible date is a data error');
+select is(market.ingest_eod(tests.land('eod', 'MSFT.US', '<html>busy</html>'), :msft, '2026-02-04') ->> 'message',
+    'response is not JSON: Token "<" is invalid.', 'a payload that was not JSON reports why');
+select is((select count(*)::integer from market.stock_prices where asset_id = :msft)
+        + (select count(*)::integer from market.price_quarantine where asset_id = :msft), 0,
+    'nothing was written for any refused payload');
+select is((select count(*)::integer from raw.eodhd_payloads where ticker = 'MSFT.US' and ingest_error is not null
+           and ingested_at is null), 5, 'each refused payload carries its ingest_error');
+
+-- test: bars breaking a price rule are quarantined with their reasons, the valid ones stored
+select tests.land('eod', 'MSFT.US', $$[
+  {"date": "2026-02-02", "open": 10, "high": 11, "low": 9, "close": 10, "adjusted_close": 10, "volume": 5},
+  {"date": "2026-02-03", "open": 0, "high": 11, "low": 9, "close": 10, "adjusted_close": 10, "volume": 5},
+  {"date": "2026-02-04", "open": 10, "high": 9, "low": 11, "close": 10, "adjusted_close": 10, "volume": 5},
+  {"date": "2026-02-05", "open": 12, "high": 11, "low": 9, "close": 10, "adjusted_close": 10, "volume": 5},
+  {"date": "2026-02-06", "open": 10, "high": 11, "low": 9, "close": 8, "adjusted_close": 8, "volume": 5},
+  {"date": "2026-02-09", "open": 10, "high": 11, "low": 9, "close": 10, "adjusted_close": 10, "volume": -1},
+  {"date": "2026-02-10", "open": 10, "high": 11, "low": 9, "close": 10, "adjusted_close": 10, "volume": 5},
+  {"date": "2026-02-10", "open": 10, "high": 11, "low": 9, "close": 10.5, "adjusted_close": 10.5, "volume": 5},
+  {"date": "2026-02-11", "open": 10, "high": 11, "low": 9, "close": null, "adjusted_close": 10, "volume": 5},
+  {"date": "2026-02-12", "open": 10, "high": 11, "low": 9, "close": 10, "adjusted_close": 10, "volume": null},
+  {"date": "2026-02-13", "open": 10, "high": 11, "low": 9, "close": 10, "adjusted_close": 10, "volume": 5}
+]$$) as pq \gset
+select market.ingest_eod(:pq, :msft, '2026-02-12') as rq \gset
+select is(:'rq'::jsonb - 'message', '{"status": "data_error", "rows_stored": 2, "rows_rejected": 9, "rows_inserted": 2,
+    "rows_changed": 0, "assets_flagged": 0, "first_date": "2026-02-02", "last_date": "2026-02-12"}'::jsonb,
+    'nine bars quarantined, the two valid ones stored, status data_error');
+select results_eq(
+    format('select trade_date, reason from market.price_quarantine where payload_id = %s order by item_no', :pq),
+    $$values ('2026-02-03'::date, 'non-positive price; open outside [low, high]'), ('2026-02-04', 'low above high'),
+             ('2026-02-05', 'open outside [low, high]'), ('2026-02-06', 'close outside [low, high]'),
+             ('2026-02-09', 'negative volume'), ('2026-02-10', 'duplicate date in payload'),
+             ('2026-02-10', 'duplicate date in payload'), ('2026-02-11', 'missing price'),
+             ('2026-02-13', 'date after as_of 2026-02-12')$$,
+    'each rejected bar is quarantined with its reason'
+);
+select is((select volume from market.stock_prices where asset_id = :msft and trade_date = '2026-02-12'), 0::float8,
+    'a null volume is stored as 0');
+select ok((select ingest_error like '9 bar(s) quarantined (%' and ingested_at is not null
+           from raw.eodhd_payloads where payload_id = :pq), 'the payload records the quarantine as its ingest_error');
+select is(market.ingest_eod(:pq, :msft, '2026-02-12') ->> 'rows_rejected', '9', 'ingesting it again reports the same rejects');
+select is((select count(*)::integer from market.price_quarantine where payload_id = :pq), 9, '... without quarantining twice');
+
+-- test: the vendor rewrote adjusted_close of stored dates: they are updated and the asset flagged
+select market.ingest_eod(tests.land('eod', 'AAPL.US', $$[
+  {"date": "2026-02-03", "open": 10.5, "high": 12, "low": 10, "close": 11.75, "adjusted_close": 5.8, "volume": 0},
+  {"date": "2026-02-04", "open": 11.75, "high": 12, "low": 11, "close": 11, "adjusted_close": 5.45, "volume": 1530.5}
+]$$), :aapl, '2026-02-06') as rw \gset
+select is((:'rw'::jsonb ->> 'rows_changed')::integer, 2, 'two stored bars changed');
+select results_eq(format('select adjusted_close, adjusted_as_of from market.stock_prices where asset_id = %s and trade_date >= %L order by trade_date', :aapl, '2026-02-03'),
+    $$values (5.8::float8, '2026-02-06'::date), (5.45, '2026-02-06')$$, 'the rewritten adjusted closes are stored');
+select is((select needs_indicator_recompute from pipeline.asset_processing_state where asset_id = :aapl), true,
+    'a rewritten history flags a full indicator recompute');
+
+-- test: a backfill before the stored history flags the asset
+select market.ingest_eod(tests.land('eod', 'MSFT.US',
+    '[{"date": "2026-01-30", "open": 10, "high": 11, "low": 9, "close": 10, "adjusted_close": 10, "volume": 5}]'),
+    :msft, '2026-02-12');
+select is((select needs_indicator_recompute from pipeline.asset_processing_state where asset_id = :msft), true,
+    'bars inserted before the last stored date flag a recompute');
+
+-- test: caller errors raise
+select throws_ok(format('select market.ingest_eod(%s, %s, %L)', :p1, :msft, '2026-02-04'), '22023', null,
+    'a payload of another ticker is refused');
+select throws_ok(format('select market.ingest_eod(%s, %s, %L)',
+    tests.land('fundamentals', 'AAPL.US', '{}'), :aapl, '2026-02-04'), '22023', null,
+    'a payload of another endpoint is refused');
+
+select * from finish();
+rollback;

@@ -1,0 +1,127 @@
+-- pipeline.record_failure: error classes, counting, backoff, skip at the limit, token fencing.
+begin;
+select plan(23);
+
+-- setup: US calendar, three loaded assets one session behind, one execution planned
+select tests.add_sessions('US', '2026-01-01', '2026-01-31');
+select tests.add_assets('US', 3, 'F');
+select tests.mark_loaded('F%.US', '2026-01-08', '2026-01-08 23:00+00');
+select pipeline.discover_delta(tests.new_execution('2026-01-09 22:00+00', '{}', 'f'), '2026-01-09 22:00+00');
+create temp table exec as select execution_id from pipeline.process_executions where run_id = 'f';
+create temp table c1 as select * from pipeline.claim_work((select execution_id from exec), 'w1', 1, '5 minutes',
+                                                          '2026-01-09 22:01+00');
+
+-- test: arguments and fencing
+select throws_ok(
+    format($$select pipeline.record_failure(%s, '%s', 'bogus', 'x')$$,
+           (select work_item_id from c1), (select lease_token from c1)),
+    '22023', null, 'an unknown error class is rejected'
+);
+select is(pipeline.record_failure((select work_item_id from c1), gen_random_uuid(), 'permanent', 'Ticker Not Found.', 404,
+                                  '2026-01-09 22:02+00'), false, 'a stale token is rejected');
+select is((select consecutive_failures from pipeline.asset_processing_state s join c1 using (asset_id)), 0,
+          'and counts nothing');
+
+-- test: transient -> back to pending, not counted
+select is(pipeline.record_failure((select work_item_id from c1), (select lease_token from c1), 'transient', 'timeout',
+                                  null, '2026-01-09 22:02+00'), true, 'a transient failure is recorded');
+select row_eq($$select w.status, w.lease_token, w.error_class from pipeline.work_items w join c1 using (work_item_id)$$,
+              row('pending'::text, null::uuid, 'transient'::text), 'the item is pending again, without a lease');
+select row_eq($$select s.consecutive_failures, s.status, s.next_attempt_at from pipeline.asset_processing_state s
+                join c1 using (asset_id)$$,
+              row(0, 'active'::text, null::timestamptz), 'the ticker is not blamed');
+
+-- test: permanent -> counted, failing, backoff from p_now
+create temp table c2 as select * from pipeline.claim_work((select execution_id from exec), 'w1', 1, '5 minutes',
+                                                          '2026-01-09 22:03+00');
+select is((select work_item_id from c2), (select work_item_id from c1), 'the same item comes back first');
+select is(pipeline.record_failure((select work_item_id from c2), (select lease_token from c2), 'permanent',
+                                  'Ticker Not Found.', 404, '2026-01-09 22:04+00'), true, 'a 404 is recorded');
+select row_eq(
+    $$select s.consecutive_failures, s.status, s.is_skipped, s.next_attempt_at, s.last_error
+      from pipeline.asset_processing_state s join c2 using (asset_id)$$,
+    row(1, 'failing'::text, false,
+        '2026-01-09 22:04+00'::timestamptz + pipeline.compute_backoff((select ticker from c2), 1, '1 hour', '7 days'),
+        'Ticker Not Found. (HTTP 404)'::text),
+    'counted once, failing, next attempt after the backoff'
+);
+select is((select status from pipeline.work_items w join c2 using (work_item_id)), 'failed', 'the item failed');
+select is(pipeline.record_failure((select work_item_id from c2), (select lease_token from c2), 'permanent', 'again',
+                                  404, '2026-01-09 22:05+00'), false, 'a second result for the same claim is rejected');
+select is((select count(*)::integer from pipeline.asset_processing_details d join c1 using (work_item_id)), 2,
+          'one detail row per recorded result (transient, then permanent)');
+
+-- test: data errors count like permanent ones; at the limit the ticker is skipped
+update pipeline.settings set failure_limit = 3;
+update pipeline.asset_processing_state s set consecutive_failures = 1
+  from market.assets a where a.asset_id = s.asset_id and a.ticker = 'F2.US';
+create temp table c3 as select * from pipeline.claim_work((select execution_id from exec), 'w1', 2, '5 minutes',
+                                                          '2026-01-09 22:06+00');
+select pipeline.record_failure(work_item_id, lease_token, 'data', 'not JSON', 200, '2026-01-09 22:07+00')
+from c3 where ticker = 'F2.US';
+select row_eq(
+    $$select s.consecutive_failures, s.status, s.next_attempt_at is not null from pipeline.asset_processing_state s
+      join market.assets a using (asset_id) where a.ticker = 'F2.US'$$,
+    row(2, 'failing'::text, true), 'a data error is counted'
+);
+update pipeline.asset_processing_state s set next_attempt_at = null
+  from market.assets a where a.asset_id = s.asset_id and a.ticker = 'F2.US';
+select pipeline.discover_delta(tests.new_execution('2026-01-09 22:00+00', '{"tickers": ["F2.US"]}', 'f2'),
+                               '2026-01-09 22:10+00');
+create temp table c4 as select * from pipeline.claim_work(
+    (select execution_id from pipeline.process_executions where run_id = 'f2'), 'w1', 1, '5 minutes', '2026-01-09 22:11+00');
+select pipeline.record_failure(work_item_id, lease_token, 'permanent', 'Ticker Not Found.', 404, '2026-01-09 22:12+00')
+from c4;
+select row_eq(
+    $$select s.consecutive_failures, s.status, s.is_skipped, s.next_attempt_at, s.skip_reason like '3 consecutive failures%'
+      from pipeline.asset_processing_state s join market.assets a using (asset_id) where a.ticker = 'F2.US'$$,
+    row(3, 'skipped'::text, true, null::timestamptz, true), 'at the limit the ticker is skipped with a reason'
+);
+select is(
+    pipeline.discover_delta(tests.new_execution('2026-01-12 22:00+00', '{"tickers": ["F2.US"]}', 'f3'),
+                            '2026-01-12 22:00+00') -> 'planned_items',
+    '0'::jsonb, 'a skipped ticker is not planned'
+);
+
+-- test: a reprocess request takes it out of the skip, only a success resets the counter
+select is(pipeline.request_reprocess('F2.US', 'prices', null, '2026-01-13 08:00+00'), 1, 'reprocess requested');
+select row_eq(
+    $$select s.consecutive_failures, s.status, s.is_skipped from pipeline.asset_processing_state s
+      join market.assets a using (asset_id) where a.ticker = 'F2.US'$$,
+    row(0, 'active'::text, false), 'the reprocess clears the counter and the skip'
+);
+select is(
+    pipeline.discover_delta(tests.new_execution('2026-01-13 09:00+00', '{"tickers": ["F2.US"]}', 'f4'),
+                            '2026-01-13 09:00+00') -> 'planned_items',
+    '1'::jsonb, 'and the ticker is planned again'
+);
+
+-- test: quota -> the execution stops claiming, the item goes back, nobody is blamed
+select is(pipeline.record_failure(work_item_id, lease_token, 'quota', 'You exceeded your daily API requests limit.', 402,
+                                  '2026-01-09 22:08+00'), true, 'a 402 is recorded')
+from c3 where ticker <> 'F2.US';
+select row_eq(
+    $$select w.status, s.consecutive_failures from pipeline.work_items w join c3 using (work_item_id)
+      join pipeline.asset_processing_state s on s.asset_id = w.asset_id where c3.ticker <> 'F2.US'$$,
+    row('pending'::text, 0), 'the item is pending and the ticker not counted'
+);
+select ok((select claiming_stopped_at is not null and stop_reason like 'quota:%' from pipeline.process_executions
+           where execution_id = (select execution_id from exec)), 'the execution has stopped claiming');
+select is((select count(*)::integer from pipeline.claim_work((select execution_id from exec), 'w2', 10, '5 minutes',
+                                                             '2026-01-09 22:09+00')), 0, 'nothing more is handed out');
+
+-- test: configuration -> the execution stops
+create temp table c5 as select * from pipeline.claim_work(
+    (select execution_id from pipeline.process_executions where run_id = 'f4'), 'w1', 1, '5 minutes', '2026-01-13 09:01+00');
+select pipeline.record_failure(work_item_id, lease_token, 'configuration', 'Unauthenticated', 401, '2026-01-13 09:02+00')
+from c5;
+select row_eq(
+    $$select x.stop_reason, w.status, s.consecutive_failures from pipeline.process_executions x
+      join pipeline.work_items w using (execution_id) join pipeline.asset_processing_state s on s.asset_id = w.asset_id
+      where x.run_id = 'f4'$$,
+    row('configuration: Unauthenticated (HTTP 401)'::text, 'pending'::text, 0),
+    'a 401 stops the run without blaming the ticker'
+);
+
+select * from finish();
+rollback;

@@ -1,0 +1,5 @@
+import sys
+
+from fetcher.fake_eodhd import main
+
+sys.exit(main())

@@ -1,0 +1,577 @@
+"""python -m fetcher run --execution-id N: claim work items and fetch them until done.
+
+The loop: claim a few items (pipeline.claim_work, one short autocommit statement), hand each
+to a bounded thread pool, perform its requests (docs/interfaces.md), and for every response
+one transaction:
+
+    raw.land_response(...)               the payload and the ledger row (true cost)
+    savepoint
+      market.ingest_<x>(payload_id, ...) business tables (when the HTTP status is 2xx)
+      pipeline.record_success/failure    token-fenced result of the item
+      (or pipeline.heartbeat, the fence of a response that is not the item's last)
+    release savepoint | rollback to savepoint when the fence says the lease was lost
+    commit
+
+A lost lease (record_* or heartbeat returns false) rolls back to the savepoint: the ingest's
+effects and the result are dropped (the worker now holding the item writes them), but the
+landed payload and the ledger row stay, because the call was made and the provider counted
+it. Retried attempts (429, 5xx, timeouts) are landed as they happen, each in its own
+statement, for the same reason.
+
+Stops when no claimable work is left, on a 402 (quota: every thread stops at once; the
+failure recorded with class 'quota' stops the claiming of the other processes of the run),
+on 401/403 (configuration), at the deadline, or on an unexpected error. Items claimed but
+not fetched are handed back with record_failure('quota' after a 402, else 'transient'),
+which never blames the ticker. A transient failure (retries exhausted) hands the item back
+to pending, except on its third claim: then it counts as a permanent failure of the ticker
+(backoff), so one ticker the provider keeps failing on cannot loop until the deadline and
+spend calls on every lap. Exit code 0: done, quota or deadline; 2: configuration;
+1: an error (or the provider stayed unavailable).
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import datetime as dt
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from fetcher.client import Attempt, EodhdClient, Stopped, install_log_redaction
+from fetcher.config import Config, redact
+from fetcher.db import connect
+from fetcher.progress import Counters, ProgressReporter
+from fetcher.ratelimit import RateLimiter
+
+log = logging.getLogger("fetcher.run")
+
+BOND_EXCHANGES = frozenset({"GBOND", "BOND"})
+INGEST = {
+    "eod": "select market.ingest_eod(%s, %s, %s)",
+    "eod-bulk-last-day": "select market.ingest_bulk_day(%s, %s, %s)",
+    "fundamentals": "select market.ingest_fundamentals(%s, %s)",
+    "splits": "select market.ingest_corporate_actions(%s, %s)",
+    "div": "select market.ingest_corporate_actions(%s, %s)",
+}
+LAND = (
+    "select raw.land_response(p_execution_id => %s, p_endpoint => %s, p_ticker => %s,"
+    " p_exchange_code => %s, p_request_params => %s, p_http_status => %s, p_body => %s,"
+    " p_received_at => %s, p_cost => %s, p_duration_ms => %s, p_worker => %s, p_error => %s)"
+)
+EXIT_OK, EXIT_ERROR, EXIT_CONFIGURATION = 0, 1, 2
+LIMIT_HEADROOM = 0.98
+MAX_TRANSIENT_CLAIMS = 3  # an item failing transiently on its 3rd claim counts as permanent
+
+
+# -- work items and their requests -------------------------------------------------------------
+@dataclass(frozen=True)
+class WorkItem:
+    work_item_id: int
+    lease_token: str
+    kind: str
+    asset_id: int | None
+    ticker: str | None
+    exchange_code: str
+    from_date: dt.date | None
+    to_date: dt.date | None
+    planned_cost: int
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Request:
+    endpoint: str
+    code: str
+    params: dict
+
+
+def plan_requests(item: WorkItem) -> list[Request]:
+    """The HTTP requests of one work item, in order (docs/interfaces.md table)."""
+    iso = lambda d: d.isoformat() if d else None  # noqa: E731
+    eod = Request("eod", item.ticker or "", {"from": iso(item.from_date), "to": iso(item.to_date), "period": "d", "order": "a"})
+    fundamentals = Request("fundamentals", item.ticker or "", {})
+    if item.kind == "initial_load":
+        return [eod] if item.exchange_code in BOND_EXCHANGES else [fundamentals, eod]
+    if item.kind in ("prices", "backfill"):
+        return [eod]
+    if item.kind == "fundamentals":
+        return [fundamentals]
+    if item.kind == "corporate_actions":
+        params = {"from": iso(item.from_date)}
+        return [Request("splits", item.ticker or "", params), Request("div", item.ticker or "", dict(params))]
+    if item.kind == "bulk_prices":
+        return [Request("eod-bulk-last-day", item.exchange_code, {"date": iso(item.to_date)})]
+    raise ValueError(f"unknown work item kind {item.kind!r}")
+
+
+def merge_results(parts: list[tuple[str, dict]], api_calls: int, requests: int) -> dict:
+    """One result for record_success: counts summed over the parts, dates of the price part."""
+    result: dict = {"api_calls": api_calls, "requests": requests, "rows_stored": 0, "rows_rejected": 0}
+    for endpoint, part in parts:
+        for key in ("rows_stored", "rows_rejected"):
+            if isinstance(part.get(key), (int, float)):
+                result[key] += int(part[key])
+        if endpoint in ("eod", "eod-bulk-last-day") or "first_date" not in result:
+            for key in ("first_date", "last_date"):
+                if key in part:
+                    result[key] = part[key]
+    messages = [f"{e}: {p['message']}" for e, p in parts if p.get("message")]
+    if messages:
+        result["message"] = "; ".join(messages)
+    result["parts"] = [{"endpoint": e, **p} for e, p in parts]
+    return result
+
+
+def ingest_error_class(sqlstate: str) -> str:
+    """Class of an error raised by an ingest function, from its SQLSTATE.
+
+    22 (data exception) and 23 (integrity violation): the payload's fault -> data.
+    40 (deadlock, serialization), 53 (resources), 55 (lock), 57 (cancelled): transient.
+    Anything else (42: missing function or column, permissions, ...): the deployment is
+    broken -> configuration, which stops the run instead of blaming every ticker.
+    """
+    kind = sqlstate[:2]
+    if kind in ("22", "23"):
+        return "data"
+    if kind in ("40", "53", "55", "57"):
+        return "transient"
+    return "configuration"
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """'90s', '5m', '1h', '1h30m' or plain seconds."""
+    text = text.strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return dt.timedelta(seconds=float(text))
+    parts = re.findall(r"(\d+(?:\.\d+)?)([hms])", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise argparse.ArgumentTypeError(f"not a duration (e.g. 90s, 5m, 1h): {text!r}")
+    unit = {"h": 3600, "m": 60, "s": 1}
+    seconds = sum(float(n) * unit[u] for n, u in parts)
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"duration must be positive: {text!r}")
+    return dt.timedelta(seconds=seconds)
+
+
+# -- the runner --------------------------------------------------------------------------------
+@dataclass
+class RunOptions:
+    execution_id: int
+    threads: int = 8
+    batch: int = 16
+    lease: dt.timedelta = dt.timedelta(minutes=5)
+    deadline: dt.timedelta | None = dt.timedelta(minutes=50)
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    progress_every: float | None = None
+    unavailable_after: int = 20  # consecutive items given up as transient: the provider is down
+
+
+class LeaseLost(Exception):
+    """The item's lease was lost: another worker owns it now."""
+
+
+class Runner:
+    def __init__(self, config: Config, options: RunOptions, client: EodhdClient | None = None) -> None:
+        self.config = config
+        self.opts = options
+        if client is None:
+            client = EodhdClient(
+                base_url=config.base_url,
+                token=config.api_token,
+                # 2 % under the limit: network jitter must never put limit + 1 requests
+                # into the provider's 60 s window (a 429 costs a retry)
+                limiter=RateLimiter(max(1, int(config.rate_limit_per_minute * LIMIT_HEADROOM))),
+                pool_size=options.threads + 2,
+            )
+        self.client = client
+        self.counters = Counters()
+        self._local = threading.local()
+        self._conns: list[psycopg.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._in_flight: dict[int, WorkItem] = {}
+        self._lost: set[int] = set()
+        self._flight_lock = threading.Lock()
+        self._transient_streak = 0
+        self.error: str | None = None
+
+    # -- connections: one per thread (psycopg connections are not shared between threads)
+    def _conn(self) -> psycopg.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = connect(self.config.database_url)
+            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+        return conn
+
+    def _close_all(self) -> None:
+        with self._conns_lock:
+            for conn in self._conns:
+                try:
+                    conn.close()
+                except Exception:
+                    pass
+            self._conns.clear()
+
+    # -- database calls
+    def claim(self, limit: int) -> list[WorkItem]:
+        with self._conn().cursor() as cur:
+            cur.execute(
+                "select work_item_id, lease_token, kind, asset_id, ticker, exchange_code, from_date, to_date,"
+                " planned_cost, attempt from pipeline.claim_work(%s, %s, %s, %s)",
+                (self.opts.execution_id, self.opts.worker, limit, self.opts.lease),
+            )
+            items = [WorkItem(*row) for row in cur.fetchall()]
+        with self._flight_lock:
+            for item in items:
+                self._in_flight[item.work_item_id] = item
+        return items
+
+    def left(self) -> int | None:
+        with self._conn().cursor() as cur:
+            cur.execute(
+                "select count(*) from pipeline.work_items where execution_id = %s and status in ('pending', 'claimed')",
+                (self.opts.execution_id,),
+            )
+            return cur.fetchone()[0]
+
+    def _land(self, cur: psycopg.Cursor, item: WorkItem, a: Attempt) -> int | None:
+        per_exchange = a.endpoint == "eod-bulk-last-day"
+        cur.execute(
+            LAND,
+            (
+                self.opts.execution_id, a.endpoint,
+                None if per_exchange else (a.code or item.ticker),
+                a.code if per_exchange else item.exchange_code,
+                Jsonb(a.params), a.status, a.body, a.received_at, a.cost, a.duration_ms,
+                self.opts.worker, a.error,
+            ),
+        )
+        self.counters.add(requests=1, calls=a.cost)
+        return cur.fetchone()[0]
+
+    def land_retry(self, item: WorkItem, a: Attempt) -> None:
+        """A retried attempt: ledger (and payload) in its own statement, right away."""
+        with self._conn().cursor() as cur:
+            self._land(cur, item, a)
+
+    def _fail(self, cur: psycopg.Cursor, item: WorkItem, error_class: str, message: str, status: int | None) -> bool:
+        cur.execute(
+            "select pipeline.record_failure(%s, %s, %s, %s, %s)",
+            (item.work_item_id, item.lease_token, error_class, redact(message, self.config.api_token)[:2000], status),
+        )
+        return bool(cur.fetchone()[0])
+
+    def record(self, item: WorkItem, a: Attempt, last: bool, parts: list[tuple[str, dict]], spent: tuple[int, int]) -> str:
+        """Land one response and settle its effects in one transaction.
+
+        Returns 'continue' (more requests to make), 'done', 'failed' (permanent, data),
+        'returned' (transient, quota, configuration: the item is pending again) or 'lost'.
+        The class and message of a failure are left in self._local.failure for the log.
+        """
+        conn = self._conn()
+        outcome = "lost"
+        self._local.failure = None
+        with conn.transaction(), conn.cursor() as cur:
+            payload_id = self._land(cur, item, a)
+            try:
+                with conn.transaction() as effects:
+                    if a.ok and payload_id is None:  # a 2xx other than 200: nothing was landed
+                        message = f"{a.endpoint} {a.code}: HTTP {a.status} without a payload"
+                        fenced = self._fail(cur, item, "data", message, a.status)
+                        outcome, self._local.failure = "failed", ("data", message)
+                    elif a.ok:
+                        cur.execute(INGEST[a.endpoint], self._ingest_args(item, a, payload_id))
+                        ingest = cur.fetchone()[0]
+                        if isinstance(ingest, str):
+                            ingest = json.loads(ingest)
+                        ingest = ingest or {}
+                        if ingest.get("status") == "ok":
+                            parts.append((a.endpoint, ingest))
+                            if last:
+                                result = merge_results(parts, spent[0] + a.cost, spent[1] + 1)
+                                fenced = self._succeed(cur, item, result)
+                                outcome = "done"
+                            else:
+                                cur.execute(
+                                    "select pipeline.heartbeat(%s, %s, %s)",
+                                    (item.work_item_id, item.lease_token, self.opts.lease),
+                                )
+                                fenced = bool(cur.fetchone()[0])
+                                outcome = "continue"
+                        else:
+                            message = f"{a.endpoint} {a.code}: {ingest.get('message') or 'data error'}"
+                            fenced = self._fail(cur, item, "data", message, a.status)
+                            outcome, self._local.failure = "failed", ("data", message)
+                    else:
+                        message = f"{a.endpoint} {a.code}: {a.error}"
+                        error_class = a.error_class or "transient"
+                        if error_class == "transient" and item.attempt >= MAX_TRANSIENT_CLAIMS:
+                            # the provider answers others but not this one: count it (backoff)
+                            # instead of handing it back to be claimed again for ever
+                            error_class = "permanent"
+                            message = f"still failing after {item.attempt} claims: {message}"
+                        fenced = self._fail(cur, item, error_class, message, a.status)
+                        outcome = "failed" if error_class in ("permanent", "data") else "returned"
+                        self._local.failure = (error_class, message)
+                    if not fenced:
+                        outcome = "lost"
+                        raise psycopg.Rollback(effects)
+            except psycopg.Error as exc:
+                if conn.broken or exc.sqlstate is None:
+                    raise  # the connection is gone: nothing more can be written here
+                # The ingest raised instead of answering data_error. The ledger row stays;
+                # the item's class follows the SQLSTATE (ingest_error_class).
+                error_class = ingest_error_class(exc.sqlstate)
+                first_line = (str(exc).splitlines() or [""])[0]
+                message = f"{a.endpoint} {a.code}: ingest raised {exc.sqlstate}: {first_line}"
+                log.warning("%s", redact(message, self.config.api_token))
+                if error_class == "configuration":
+                    self.client.request_stop(f"configuration: the database rejected the ingest ({exc.sqlstate})")
+                with conn.transaction() as effects:
+                    if not self._fail(cur, item, error_class, message, a.status):
+                        outcome = "lost"
+                        raise psycopg.Rollback(effects)
+                    outcome = "failed" if error_class == "data" else "returned"
+                    self._local.failure = (error_class, message)
+        return outcome
+
+    def _succeed(self, cur: psycopg.Cursor, item: WorkItem, result: dict) -> bool:
+        cur.execute(
+            "select pipeline.record_success(%s, %s, %s)", (item.work_item_id, item.lease_token, Jsonb(result))
+        )
+        return bool(cur.fetchone()[0])
+
+    @staticmethod
+    def _ingest_args(item: WorkItem, a: Attempt, payload_id: int) -> tuple:
+        if a.endpoint == "eod":
+            return (payload_id, item.asset_id, item.to_date)
+        if a.endpoint == "eod-bulk-last-day":
+            return (payload_id, item.exchange_code, item.to_date)
+        return (payload_id, item.asset_id)
+
+    def release(self, item: WorkItem, reason: str) -> None:
+        """Hand an unfetched item back without blaming the ticker."""
+        error_class = "quota" if reason.startswith("quota") else "transient"
+        with self._conn().cursor() as cur:
+            if self._fail(cur, item, error_class, f"not fetched: run stopping ({reason})", None):
+                self.counters.add(returned=1)
+            else:
+                self.counters.add(lost=1)
+
+    # -- one item, in a pool thread
+    def process(self, item: WorkItem) -> str:
+        try:
+            parts: list[tuple[str, dict]] = []
+            spent = [0, 0]  # cost, requests of this item so far
+            requests = plan_requests(item)
+            for index, req in enumerate(requests):
+                with self._flight_lock:
+                    if item.work_item_id in self._lost:
+                        self.counters.add(lost=1)
+                        return "lost"
+
+                def on_retry(a: Attempt) -> None:
+                    self.land_retry(item, a)
+                    spent[0] += a.cost
+                    spent[1] += 1
+
+                try:
+                    a = self.client.get(req.endpoint, req.code, req.params, on_retry=on_retry)
+                except Stopped as stop:
+                    self.release(item, str(stop))
+                    return "released"
+                last = index == len(requests) - 1
+                outcome = self.record(item, a, last, parts, (spent[0], spent[1]))
+                spent[0] += a.cost
+                spent[1] += 1
+                if outcome == "continue":
+                    continue
+                self._count(item, outcome, a)
+                return outcome
+            return "done"
+        finally:
+            with self._flight_lock:
+                self._in_flight.pop(item.work_item_id, None)
+                self._lost.discard(item.work_item_id)
+
+    def _count(self, item: WorkItem, outcome: str, a: Attempt) -> None:
+        error_class, message = getattr(self._local, "failure", None) or (None, None)
+        if outcome == "done":
+            self.counters.add(done=1)
+        elif outcome in ("failed", "returned"):
+            self.counters.add(**{outcome: 1})
+            log.info(
+                "work item %s (%s %s) %s: %s: %s",
+                item.work_item_id, item.kind, item.ticker or item.exchange_code,
+                "failed" if outcome == "failed" else "back to pending", error_class, message,
+            )
+        else:
+            self.counters.add(lost=1)
+        with self._flight_lock:
+            if error_class == "transient":
+                self._transient_streak += 1
+            elif outcome in ("done", "failed"):
+                self._transient_streak = 0
+            streak = self._transient_streak
+        if streak >= self.opts.unavailable_after:
+            self.error = f"provider unavailable: {streak} items in a row failed after retries (last: {a.error})"
+            self.client.request_stop(self.error)
+
+    # -- heartbeats, in their own thread with their own connection
+    def _heartbeat_loop(self, stop: threading.Event) -> None:
+        every = max(self.opts.lease.total_seconds() / 3, 0.2)
+        conn: psycopg.Connection | None = None
+        try:
+            while not stop.wait(every):
+                with self._flight_lock:
+                    items = list(self._in_flight.values())
+                if not items:
+                    continue
+                if conn is None or conn.closed:
+                    conn = self._conn()
+                with conn.cursor() as cur:
+                    for item in items:
+                        cur.execute(
+                            "select pipeline.heartbeat(%s, %s, %s)",
+                            (item.work_item_id, item.lease_token, self.opts.lease),
+                        )
+                        if not cur.fetchone()[0]:
+                            with self._flight_lock:
+                                if item.work_item_id in self._in_flight:
+                                    self._lost.add(item.work_item_id)
+                            log.warning("lease lost on work item %s (%s)", item.work_item_id, item.ticker or item.exchange_code)
+        except Exception as exc:
+            log.error("heartbeat: %s", redact(str(exc), self.config.api_token))
+
+    # -- the loop
+    def run(self) -> int:
+        opts = self.opts
+        started = time.monotonic()
+        deadline = started + opts.deadline.total_seconds() if opts.deadline else None
+        stop_beats = threading.Event()
+        progress = ProgressReporter(self.counters, self._left_safely, every=opts.progress_every)
+        beats = threading.Thread(target=self._heartbeat_loop, args=(stop_beats,), name="heartbeat", daemon=True)
+        log.info(
+            "run: execution %s, worker %s, %d threads, batch %d, lease %s, limit %d/min",
+            opts.execution_id, opts.worker, opts.threads, opts.batch, opts.lease,
+            self.client.limiter.per_minute if self.client.limiter else 0,
+        )
+        progress.start()
+        beats.start()
+        reason = "done"
+        pool = cf.ThreadPoolExecutor(max_workers=opts.threads, thread_name_prefix="fetch")
+        futures: set[cf.Future] = set()
+        try:
+            queue_limit = opts.threads + opts.batch
+            empty_claim = False
+            while True:
+                if self.client.stop.is_set():
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    self.client.request_stop(f"deadline {opts.deadline} reached")
+                    break
+                room = queue_limit - len(futures)
+                claimed: list[WorkItem] = []
+                if room > 0:
+                    claimed = self.claim(min(opts.batch, room))
+                    for item in claimed:
+                        futures.add(pool.submit(self.process, item))
+                    empty_claim = not claimed
+                    if not claimed and not futures:
+                        break
+                if not futures:
+                    continue
+                timeout = 1.0 if (empty_claim or room <= 0) else 0.05
+                finished, futures = cf.wait(futures, timeout=timeout, return_when=cf.FIRST_COMPLETED)
+                for f in finished:
+                    f.result()  # a crash of a worker ends the run
+        except BaseException as exc:
+            self.client.request_stop(f"error: {type(exc).__name__}")
+            self.error = self.error or redact(f"{type(exc).__name__}: {exc}", self.config.api_token)
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            # in-flight requests finish and are recorded; queued items are handed back
+            for f in cf.as_completed(futures):
+                try:
+                    f.result()
+                except Exception as exc:
+                    self.error = self.error or redact(f"{type(exc).__name__}: {exc}", self.config.api_token)
+            pool.shutdown(wait=True)
+            stop_beats.set()
+            beats.join(5)
+            progress.stop()
+            self._close_all()
+            self.client.close()
+        if self.client.stop.is_set():
+            reason = self.client.stop_reason or "stopped"
+        self.summary = {
+            "execution_id": opts.execution_id,
+            "worker": opts.worker,
+            "stop": "error" if self.error and not reason.startswith(("quota", "configuration")) else reason,
+            "seconds": round(time.monotonic() - started, 1),
+            **self.counters.snapshot(),
+        }
+        if self.error:
+            self.summary["error"] = self.error
+        if reason.startswith("configuration"):
+            log.error("run stopped: %s", reason)
+            return EXIT_CONFIGURATION
+        if self.error and not reason.startswith("quota"):
+            log.error("run failed: %s", self.error)
+            return EXIT_ERROR
+        log.info("run finished: %s", reason)
+        return EXIT_OK
+
+    def _left_safely(self) -> int | None:
+        # the progress thread has its own connection (thread-local)
+        try:
+            return self.left()
+        except psycopg.Error:
+            return None
+
+
+# -- command line ------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    install_log_redaction(config.api_token)
+    options = RunOptions(
+        execution_id=args.execution_id,
+        threads=args.threads,
+        batch=args.batch,
+        lease=args.lease,
+        deadline=args.deadline,
+        **({"worker": args.worker_name} if args.worker_name else {}),
+        **({"progress_every": args.progress_every} if args.progress_every else {}),
+    )
+    runner = Runner(config, options)
+    previous = signal.getsignal(signal.SIGTERM)
+    # SIGTERM (pod eviction, Airflow timeout): finish the requests in flight, hand the rest back
+    signal.signal(signal.SIGTERM, lambda *_: runner.client.request_stop("terminated (SIGTERM)"))
+    try:
+        code = runner.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print(json.dumps(runner.summary, sort_keys=True), flush=True)
+    return code
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("run", help="claim work items of an execution and fetch them")
+    p.add_argument("--execution-id", type=int, required=True, dest="execution_id")
+    p.add_argument("--threads", "--workers", type=int, default=8, dest="threads", help="concurrent requests (default 8)")
+    p.add_argument("--batch", type=int, default=16, help="items claimed at a time (default 16)")
+    p.add_argument("--lease", type=parse_duration, default=dt.timedelta(minutes=5), help="lease per item (default 5m)")
+    p.add_argument("--deadline", type=parse_duration, default=dt.timedelta(minutes=50), help="stop after (default 50m)")
+    p.add_argument("--worker-name", dest="worker_name", help="worker name in the ledger (default host:pid)")
+    p.add_argument("--progress-every", type=float, dest="progress_every", help="seconds between progress lines")
+    p.set_defaults(func=cmd_run, needs_token=True)

@@ -1,0 +1,88 @@
+"""The pure parts of the run loop: requests per work item kind, durations, result merging,
+ingest error classes, the progress line."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+
+import argparse
+import pytest
+
+from fetcher.progress import Counters, ProgressReporter
+from fetcher.run import WorkItem, ingest_error_class, merge_results, parse_duration, plan_requests
+
+
+def item(kind: str, ticker: str | None = "AAPL.US", exchange: str = "US") -> WorkItem:
+    return WorkItem(1, str(uuid.uuid4()), kind, 7, ticker, exchange, dt.date(2026, 11, 2), dt.date(2026, 11, 24), 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("kind", "ticker", "exchange", "expected"),
+    [
+        ("initial_load", "AAPL.US", "US", [("fundamentals", "AAPL.US", {}),
+                                           ("eod", "AAPL.US", {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"})]),
+        ("initial_load", "US10Y.GBOND", "GBOND", [("eod", "US10Y.GBOND", {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"})]),
+        ("prices", "BP.LSE", "LSE", [("eod", "BP.LSE", {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"})]),
+        ("backfill", "SAP.XETRA", "XETRA", [("eod", "SAP.XETRA", {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"})]),
+        ("fundamentals", "AIR.PA", "PA", [("fundamentals", "AIR.PA", {})]),
+        ("corporate_actions", "KO.US", "US", [("splits", "KO.US", {"from": "2026-11-02"}), ("div", "KO.US", {"from": "2026-11-02"})]),
+        ("bulk_prices", None, "LSE", [("eod-bulk-last-day", "LSE", {"date": "2026-11-24"})]),
+    ],
+)
+def test_requests_per_kind_follow_the_interface_table(kind, ticker, exchange, expected):
+    got = [(r.endpoint, r.code, r.params) for r in plan_requests(item(kind, ticker, exchange))]
+    assert got == expected
+
+
+def test_unknown_kind_is_an_error():
+    with pytest.raises(ValueError, match="unknown work item kind"):
+        plan_requests(item("everything"))
+
+
+def test_parse_duration():
+    assert parse_duration("5m") == dt.timedelta(minutes=5)
+    assert parse_duration("1h30m") == dt.timedelta(minutes=90)
+    assert parse_duration("90s") == parse_duration("90") == dt.timedelta(seconds=90)
+    for bad in ("", "5 minutes", "m5", "0s"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_duration(bad)
+
+
+def test_merge_results_sums_counts_and_takes_the_price_dates():
+    merged = merge_results(
+        [("fundamentals", {"status": "ok", "rows_stored": 1}),
+         ("eod", {"status": "ok", "rows_stored": 20, "rows_rejected": 1, "first_date": "2026-10-01",
+                  "last_date": "2026-11-24", "message": "1 bar quarantined"})],
+        api_calls=11, requests=2,
+    )
+    assert merged["rows_stored"] == 21 and merged["rows_rejected"] == 1 and merged["api_calls"] == 11
+    assert (merged["first_date"], merged["last_date"]) == ("2026-10-01", "2026-11-24")
+    assert merged["message"] == "eod: 1 bar quarantined" and len(merged["parts"]) == 2
+
+
+def test_ingest_error_classes():
+    assert ingest_error_class("22P02") == ingest_error_class("23514") == "data"
+    assert ingest_error_class("40P01") == ingest_error_class("57014") == "transient"
+    assert ingest_error_class("42883") == ingest_error_class("42501") == "configuration"
+
+
+def test_progress_line_for_a_pod_log_and_a_terminal():
+    counters = Counters()
+    counters.add(done=30, failed=2, requests=40, calls=300)
+    clock = iter([0.0, 60.0, 60.0]).__next__
+    stream = io.StringIO()
+    reporter = ProgressReporter(counters, lambda: 68, stream=stream, every=5, clock=clock)
+    reporter.emit()
+    line = stream.getvalue()
+    assert "progress: done 30 failed 2 left 68 (32%) | requests 40, calls 300 | 40 req/min, 300 calls/min" in line
+    assert line.endswith("\n") and "\r" not in line
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty = Tty()
+    reporter = ProgressReporter(counters, lambda: 68, stream=tty, clock=iter([0.0, 30.0, 30.0]).__next__)
+    reporter.emit()
+    assert tty.getvalue().startswith("\r\x1b[K[#######.................] done 30")
