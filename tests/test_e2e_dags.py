@@ -381,3 +381,24 @@ def test_bad_conf_fails_first_task_before_any_call(pipeline, capfd, caplog, conf
     out, err = capfd.readouterr()
     text = out + err + caplog.text
     assert all(part in text for part in message), message
+
+
+def test_bonds_collection_and_daily_maintenance(pipeline):
+    """The bonds DAG uses the same machinery (prices only: one call per new bond); the
+    maintenance DAG runs its reapers, pruning and analyze against the same database."""
+    p = pipeline
+    bonds = ["US10Y.GBOND", "US2Y.GBOND"]
+    _fetcher(p.url, "load-calendars", "--start", "2026-01-01", "--end", "2026-12-31", "--exchange", "GBOND")
+    run = p.run("data_collection_bonds", D1, {"tickers": bonds})
+    assert run.state == "success", _states(run)
+    eid, status, summary = p.latest_execution("data_collection_bonds")
+    assert status == "success", summary
+    assert p.query("select endpoint, count(*), sum(cost) from pipeline.api_calls where execution_id = %s"
+                   " group by 1", (eid,)) == [("eod", len(bonds), len(bonds))]
+    assert set(_bars(p)) == set(bonds)
+    assert p.scalar("select count(*) from market.fundamentals") == 0
+
+    run = p.run("maintenance_daily", D2)
+    assert run.state == "success", _states(run)
+    assert p.scalar("select last_analyze is not null or last_autoanalyze is not null from pg_stat_user_tables"
+                    " where schemaname = 'market' and relname = 'stock_prices'")

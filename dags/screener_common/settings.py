@@ -7,6 +7,8 @@ SCREENER_K8S_SECRET        Secret holding database-url and eodhd-api-token (defa
 SCREENER_K8S_IN_CLUSTER    true when Airflow runs in the cluster (default: true unless a config file is set)
 SCREENER_K8S_CONFIG_FILE   kube config file when Airflow runs outside the cluster
 SCREENER_EODHD_BASE_URL    API base URL given to pods (default https://eodhd.com/api)
+SCREENER_K8S_TICKERS_PVC   PersistentVolumeClaim mounted at /app/config/tickers in every pod, so
+                           refresh-universe and sync-universe (separate pods) share the files
 SCREENER_FETCHER_WORKERS   default number of parallel fetcher workers per run (default 4)
 SCREENER_TASK_RETRIES      retries per task, with exponential backoff from 1 minute (default 2)
 
@@ -55,6 +57,7 @@ class KubernetesSettings:
     in_cluster: bool
     config_file: str | None
     eodhd_base_url: str
+    tickers_pvc: str | None = None
 
 
 def executor_mode() -> str:
@@ -75,6 +78,7 @@ def kubernetes_settings() -> KubernetesSettings:
         in_cluster=env.get("SCREENER_K8S_IN_CLUSTER", default_in_cluster).lower() in ("1", "true", "yes"),
         config_file=config_file,
         eodhd_base_url=env.get("SCREENER_EODHD_BASE_URL", "https://eodhd.com/api"),
+        tickers_pvc=env.get("SCREENER_K8S_TICKERS_PVC") or None,
     )
 
 
