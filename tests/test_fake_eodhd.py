@@ -4,14 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import exchange_calendars as xcals
-import pandas as pd
 import pytest
 import requests
 
@@ -330,7 +328,9 @@ def test_error_statuses_and_texts():
         assert get(s, "/eod/AAPL.US", token="demo", fmt="json").status_code == 200
         assert TEXT_402 == ("You exceeded your daily API requests limit.  "
                             "Please contact support@eodhistoricaldata.com")
-        # 404s are charged (the provider served them), 401 and 403 are not
+        r = get(s, "/eod/AAPL.US", fmt="json", **{"from": "yesterday"})
+        assert r.status_code == 422
+        # 404s are charged (the provider served them), 401, 403 and 422 are not
         assert s.calls_used(TOKEN) == 1 + 1 + 10 + 100
 
 
@@ -376,6 +376,9 @@ def test_429_under_the_per_minute_limit():
 
 # ------------------------------------------------------------------------- faults
 def test_fault_knobs():
+    with FakeEodhd(today=TODAY, html_404=True) as s:
+        r = get(s, "/eod/DELISTED.US", fmt="json")
+        assert r.status_code == 404 and r.text.startswith("<!DOCTYPE html>") and TEXT_404_TICKER in r.text
     with FakeEodhd(today=TODAY, error_rate=1.0) as s:
         r = get(s, "/eod/AAPL.US", fmt="json")
         assert r.status_code in (500, 502, 503, 504)
@@ -394,7 +397,8 @@ def test_fault_knobs():
 def test_faults_are_deterministic_per_seed_and_retries_succeed():
     def statuses(seed):
         with FakeEodhd(today=TODAY, error_rate=0.5, seed=seed) as s:
-            return [get(s, f"/eod/{c}.US", fmt="json").status_code for c in ("A", "B", "C", "D") for _ in range(5)]
+            return [get(s, f"/eod/{c}.US", fmt="json", **{"from": "2025-12-01"}).status_code
+                    for c in ("A", "B", "C", "D") for _ in range(5)]
 
     first = statuses(7)
     assert first == statuses(7)
@@ -541,3 +545,33 @@ def test_us_listing_has_venues_and_types_beyond_the_committed_ones():
             g = get(s, f"/fundamentals/{r['Code']}.US", filter="General").json()
             assert (g["Type"], g["Exchange"]) == (r["Type"], r["Exchange"])
         assert m.instrument(f"{funds[0]['Code']}.US").type == "FUND"
+
+
+def test_codes_do_not_exist_before_their_listing():
+    m = Market()
+    code = find_code(m, "US", lambda i: m.ipo_date(i) > dt.date(2020, 1, 1))
+    ipo = m.ipo_date(m.instrument(code))
+    with FakeEodhd(today=ipo - dt.timedelta(days=1)) as s:
+        assert get(s, f"/eod/{code}", fmt="json").text == TEXT_404_TICKER
+        assert get(s, f"/fundamentals/{code}").text == TEXT_404_TICKER
+        s.set_today(ipo)
+        assert [b["date"] for b in eod(s, code)] == [ipo.isoformat()]
+        assert get(s, f"/fundamentals/{code}").json()["General"]["IPODate"] == ipo.isoformat()
+
+
+def test_every_exchange_serves_valid_bars_and_fundamentals():
+    from fetcher.fake_eodhd import EXCHANGES
+
+    s = FakeEodhd(today=TODAY)  # handle() directly: no socket needed
+    for exchange in EXCHANGES:
+        for i in range(3):
+            code = f"P{i}.{exchange}"
+            r = s.handle(f"/api/fundamentals/{code}?api_token=x")
+            text = r.body.decode()
+            assert r.status == 200 and "NaN" not in text and "Infinity" not in text and "[]" not in text, code
+            bars = json.loads(s.handle(f"/api/eod/{code}?api_token=x&fmt=json&from=2023-01-01").body)
+            assert bars, code
+            for b in bars:
+                assert 0 < b["low"] <= min(b["open"], b["close"]) <= max(b["open"], b["close"]) <= b["high"], (code, b)
+                assert b["adjusted_close"] > 0 and b["volume"] >= 0, (code, b)
+    assert s.requests() == len(EXCHANGES) * 6

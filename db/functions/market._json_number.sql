@@ -10,18 +10,11 @@ set search_path = ''
 as $$
     select case
         when p_value is null or jsonb_typeof(p_value) = 'null' then null
-        when jsonb_typeof(p_value) = 'number' then
-            case when abs(p_value::numeric) < 1e300 then p_value::numeric::double precision
-                else 'NaN'::double precision end
-        when jsonb_typeof(p_value) = 'string' then
-            case
-                when btrim(p_value #>> '{}') = '' then null
-                when btrim(p_value #>> '{}') ~ '^[-+]?([0-9]{1,60}(\.[0-9]{0,60})?|\.[0-9]{1,60})([eE][-+]?[0-9]{1,3})?$'
-                    then case when abs(btrim(p_value #>> '{}')::numeric) < 1e300
-                        then btrim(p_value #>> '{}')::numeric::double precision
-                        else 'NaN'::double precision end
-                else 'NaN'::double precision
-            end
+        when jsonb_typeof(p_value) not in ('number', 'string') then 'NaN'::double precision
+        when btrim(p_value #>> '{}') = '' then null
+        -- at most 60 characters and two exponent digits: always within double precision's range
+        when length(p_value #>> '{}') <= 60 and (p_value #>> '{}') ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$'
+            then (p_value #>> '{}')::double precision
         else 'NaN'::double precision
     end
 $$;

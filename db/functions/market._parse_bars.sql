@@ -1,9 +1,11 @@
 -- market._parse_bars: parse EODHD bars into typed rows and say what is wrong with each.
 -- Called by market._store_bars for market.ingest_eod and market.ingest_bulk_day. Pure.
--- p_rows: [{"asset_id": n, "item": i, "bar": {date, open, high, low, close, adjusted_close,
--- volume}}]. shape_error: the payload is not what EODHD sends (the whole payload is refused);
--- reject_reason: the bar breaks a price rule (the bar goes to market.price_quarantine).
-create or replace function market._parse_bars(p_rows jsonb, p_as_of date)
+-- p_bars: the payload's array of bars {date, open, high, low, close, adjusted_close, volume};
+-- p_asset_ids: the asset of each bar, same positions (null: skip the item). shape_error: the
+-- payload is not what EODHD sends (the whole payload is refused); reject_reason: the bar breaks
+-- a price rule (the bar goes to market.price_quarantine).
+drop function if exists market._parse_bars(jsonb, date);
+create or replace function market._parse_bars(p_bars jsonb, p_asset_ids bigint[], p_as_of date)
 returns table (
     item_no integer,
     asset_id bigint,
@@ -24,26 +26,62 @@ parallel safe
 set search_path = ''
 as $$
     with items as (
-        select
-            (r.value ->> 'item')::integer as item_no,
-            (r.value ->> 'asset_id')::bigint as asset_id,
-            r.value -> 'bar' as bar
-        from jsonb_array_elements(p_rows) as r (value)
+        select r.item_no::integer, r.asset_id, r.bar
+        from rows from (jsonb_array_elements(p_bars), unnest(p_asset_ids)) with ordinality as r (bar, asset_id, item_no)
+        where r.asset_id is not null and r.bar is not null
     ),
+    -- numbers and dates are parsed inline (a helper with a pinned search_path is never inlined):
+    -- a number or numeric string of at most 60 characters whose exponent has at most two digits
+    -- always fits a double;
+    -- null / "" / absent is missing (null), anything else is NaN / infinity (a shape error)
     typed as (
         select
             i.item_no,
             i.asset_id,
             i.bar,
-            market._json_date(i.bar -> 'date') as trade_date,
-            market._json_number(i.bar -> 'open') as open,
-            market._json_number(i.bar -> 'high') as high,
-            market._json_number(i.bar -> 'low') as low,
-            market._json_number(i.bar -> 'close') as close,
-            market._json_number(i.bar -> 'adjusted_close') as adjusted_close,
-            coalesce(market._json_number(i.bar -> 'volume'), 0) as volume,
+            case
+                when nullif(btrim(x.date), '') is null or x.date = '0000-00-00' then null
+                when x.date ~ '^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
+                    and (substr(x.date, 9, 2) <= '28' or substr(x.date, 9, 2)::integer <= extract(day from
+                        (substr(x.date, 1, 8) || '01')::date + interval '1 month - 1 day'))
+                    then x.date::date
+                else 'infinity'::date
+            end as trade_date,
+            case
+                when nullif(btrim(x.open), '') is null then null
+                when length(x.open) <= 60 and x.open ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$' then x.open::double precision
+                else 'NaN'::double precision
+            end as open,
+            case
+                when nullif(btrim(x.high), '') is null then null
+                when length(x.high) <= 60 and x.high ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$' then x.high::double precision
+                else 'NaN'::double precision
+            end as high,
+            case
+                when nullif(btrim(x.low), '') is null then null
+                when length(x.low) <= 60 and x.low ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$' then x.low::double precision
+                else 'NaN'::double precision
+            end as low,
+            case
+                when nullif(btrim(x.close), '') is null then null
+                when length(x.close) <= 60 and x.close ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$' then x.close::double precision
+                else 'NaN'::double precision
+            end as close,
+            case
+                when nullif(btrim(x.adjusted_close), '') is null then null
+                when length(x.adjusted_close) <= 60 and x.adjusted_close ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$' then x.adjusted_close::double precision
+                else 'NaN'::double precision
+            end as adjusted_close,
+            case
+                when nullif(btrim(x.volume), '') is null then 0
+                when length(x.volume) <= 60 and x.volume ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$' then x.volume::double precision
+                else 'NaN'::double precision
+            end as volume,
             jsonb_typeof(i.bar) = 'object' as is_object
         from items as i
+        left join lateral jsonb_to_record(case when jsonb_typeof(i.bar) = 'object' then i.bar end) as x (
+            date text, open text, high text, low text, close text, adjusted_close text, volume text
+        ) on true
     ),
     checked as (
         select
@@ -82,5 +120,5 @@ as $$
     from checked as c
 $$;
 
-comment on function market._parse_bars(jsonb, date) is
+comment on function market._parse_bars(jsonb, bigint[], date) is
 'Typed EODHD bars with their shape error (payload refused) or reject reason (bar quarantined); used by market._store_bars.';

@@ -2,10 +2,14 @@
 -- Called by market.ingest_eod and market.ingest_bulk_day. Idempotent: the same bars again
 -- change nothing. A shape error refuses the whole payload (nothing written); bars breaking a
 -- price rule go to market.price_quarantine while the valid ones are stored (status data_error).
--- Stored adjusted_close = vendor value x factors of recorded corporate actions dated after
--- p_as_of (the vendor did not reflect them yet). Rows whose values change, and bars inserted
--- before the last stored date, flag the asset for a full indicator recompute.
-create or replace function market._store_bars(p_payload_id bigint, p_as_of date, p_rows jsonb)
+-- adjusted_as_of (what the vendor's adjusted_close reflects) = the later of the asset's last bar
+-- in the payload and the day before the payload arrived (UTC); stored adjusted_close = vendor
+-- value x factors of recorded corporate actions dated after it. Rows whose values change, and
+-- bars inserted before the last stored date, flag the asset for a full indicator recompute.
+drop function if exists market._store_bars(bigint, date, jsonb);
+create or replace function market._store_bars(
+    p_payload_id bigint, p_as_of date, p_bars jsonb, p_asset_ids bigint[]
+)
 returns jsonb
 language plpgsql
 volatile
@@ -21,56 +25,59 @@ declare
     v_flagged integer;
     v_first date;
     v_last date;
+    v_prior jsonb;
 begin
-    select array_agg(p.shape_error order by p.item_no) into v_shape_errors
-    from market._parse_bars(p_rows, p_as_of) as p
-    where p.shape_error is not null;
-    if v_shape_errors is not null then
-        return jsonb_build_object(
-            'status', 'data_error', 'rows_stored', 0, 'rows_rejected', 0,
-            'first_date', null, 'last_date', null,
-            'message', 'unexpected shape: ' || cardinality(v_shape_errors) || ' bad item(s), e.g. '
-            || array_to_string(v_shape_errors[1:3], '; ')
-        );
-    end if;
+    -- each asset's last stored date before this payload (read first: within the writing statement
+    -- a lookup per asset slows down badly on the rows that statement itself inserted)
+    select jsonb_object_agg(a.asset_id::text, (
+        select max(sp.trade_date) from market.stock_prices as sp where sp.asset_id = a.asset_id
+    ))
+    into v_prior
+    from (select distinct u.asset_id from unnest(p_asset_ids) as u (asset_id) where u.asset_id is not null) as a;
 
-    with rejected as (
+    -- one statement, the payload parsed once; nothing is written when any item has a shape error
+    with parsed as materialized (
+        select
+            p.*,
+            greatest(
+                max(p.trade_date) filter (where p.reject_reason is null) over (partition by p.asset_id),
+                (select (pl.received_at at time zone 'UTC')::date - 1 from raw.eodhd_payloads as pl
+                 where pl.payload_id = p_payload_id)
+            ) as adjusted_as_of
+        from market._parse_bars(p_bars, p_asset_ids, p_as_of) as p
+    ),
+    shape as (
+        select array_agg(p.shape_error order by p.item_no) filter (where p.shape_error is not null) as errors
+        from parsed as p
+    ),
+    rejected as (
         insert into market.price_quarantine (payload_id, item_no, asset_id, trade_date, bar, reason)
         select p_payload_id, p.item_no, p.asset_id, p.trade_date, p.bar, p.reject_reason
-        from market._parse_bars(p_rows, p_as_of) as p
-        where p.reject_reason is not null
+        from parsed as p
+        cross join shape as sh
+        where sh.errors is null and p.reject_reason is not null
         on conflict on constraint price_quarantine_item_key do nothing
         returning reason
-    )
-    select count(*)::integer, string_agg(distinct r.reason, '; ') into v_rejected, v_reasons from rejected as r;
-    if v_rejected = 0 then
-        -- the same payload ingested again: report what was quarantined the first time
-        select count(*)::integer, string_agg(distinct q.reason, '; ') into v_rejected, v_reasons
-        from market.price_quarantine as q where q.payload_id = p_payload_id;
-    end if;
-
-    with good as (
-        select p.asset_id, p.trade_date, p.open, p.high, p.low, p.close, p.volume,
+    ),
+    good as (
+        select p.asset_id, p.trade_date, p.open, p.high, p.low, p.close, p.volume, p.adjusted_as_of,
                p.adjusted_close * coalesce((
                    select exp(sum(ln(ca.adjustment_factor)))
                    from market.corporate_actions as ca
-                   where ca.asset_id = p.asset_id and ca.action_date > greatest(p.trade_date, p_as_of)
+                   where ca.asset_id = p.asset_id and ca.action_date > greatest(p.trade_date, p.adjusted_as_of)
                      and ca.adjustment_factor is not null
                ), 1) as adjusted_close
-        from market._parse_bars(p_rows, p_as_of) as p
-        where p.reject_reason is null
-    ),
-    prior as (
-        select a.asset_id, (select max(sp.trade_date) from market.stock_prices as sp where sp.asset_id = a.asset_id)
-            as last_date
-        from (select distinct g.asset_id from good as g) as a
+        from parsed as p
+        cross join shape as sh
+        where sh.errors is null and p.reject_reason is null
     ),
     upserted as (
         insert into market.stock_prices as sp (
             asset_id, trade_date, open, high, low, close, adjusted_close, volume, adjusted_as_of
         )
-        select g.asset_id, g.trade_date, g.open, g.high, g.low, g.close, g.adjusted_close, g.volume, p_as_of
+        select g.asset_id, g.trade_date, g.open, g.high, g.low, g.close, g.adjusted_close, g.volume, g.adjusted_as_of
         from good as g
+        order by g.asset_id, g.trade_date  -- one lock order for concurrent writers
         on conflict on constraint stock_prices_pkey do update
         set open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
             adjusted_close = excluded.adjusted_close, volume = excluded.volume,
@@ -80,11 +87,13 @@ begin
             or abs(sp.adjusted_close - excluded.adjusted_close) > 1e-12 * abs(sp.adjusted_close)
         returning sp.asset_id, sp.trade_date, (sp.xmax = 0) as is_insert
     ),
+    -- per asset: a stored row changed, or a bar was inserted before the last stored date
     changed as (
-        select distinct u.asset_id
+        select u.asset_id
         from upserted as u
-        join prior as pr on pr.asset_id = u.asset_id
-        where not u.is_insert or u.trade_date < pr.last_date
+        group by u.asset_id
+        having bool_or(not u.is_insert)
+            or min(u.trade_date) filter (where u.is_insert) < (v_prior ->> u.asset_id::text)::date
     ),
     flagged as (
         update pipeline.asset_processing_state as s
@@ -94,13 +103,27 @@ begin
         returning s.asset_id
     )
     select
+        sh.errors,
+        (select count(*) from rejected)::integer,
+        (select string_agg(distinct r.reason, '; ') from rejected as r),
         (select count(*) from good)::integer,
         (select count(*) from upserted where is_insert)::integer,
         (select count(*) from upserted where not is_insert)::integer,
         (select count(*) from changed)::integer,
         (select min(g.trade_date) from good as g),
         (select max(g.trade_date) from good as g)
-    into v_valid, v_inserted, v_changed, v_flagged, v_first, v_last;
+    into v_shape_errors, v_rejected, v_reasons, v_valid, v_inserted, v_changed, v_flagged, v_first, v_last
+    from shape as sh;
+
+    if v_shape_errors is not null then
+        return market._data_error('unexpected shape: ' || cardinality(v_shape_errors) || ' bad item(s), e.g. '
+            || array_to_string(v_shape_errors[1:3], '; '));
+    end if;
+    if v_rejected = 0 then
+        -- the same payload ingested again: report what was quarantined the first time
+        select count(*)::integer, string_agg(distinct q.reason, '; ') into v_rejected, v_reasons
+        from market.price_quarantine as q where q.payload_id = p_payload_id;
+    end if;
 
     return jsonb_build_object(
         'status', case when v_rejected > 0 then 'data_error' else 'ok' end,
@@ -118,6 +141,6 @@ begin
 end;
 $$;
 
-comment on function market._store_bars(bigint, date, jsonb) is
+comment on function market._store_bars(bigint, date, jsonb, bigint[]) is
 'Validate, quarantine and upsert the bars of one payload into market.stock_prices; flags history changes; '
 'returns the ingest result jsonb. Used by market.ingest_eod and market.ingest_bulk_day.';

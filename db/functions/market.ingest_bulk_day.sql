@@ -10,7 +10,7 @@ set search_path = ''
 as $$
 declare
     v_payload raw.eodhd_payloads;
-    v_rows jsonb;
+    v_asset_ids bigint[];
     v_bad text[];
     v_total integer;
     v_known integer;
@@ -47,15 +47,14 @@ begin
             'unexpected shape: ' || cardinality(v_bad) || ' bad item(s), e.g. ' || array_to_string(v_bad[1:3], '; ')));
     end if;
 
-    select
-        jsonb_array_length(v_payload.body),
-        count(*)::integer,
-        coalesce(jsonb_agg(jsonb_build_object('asset_id', a.asset_id, 'item', e.item, 'bar', e.bar)), '[]')
-    into v_total, v_known, v_rows
+    -- the asset of each row, by position; null for codes not in market.assets
+    select jsonb_array_length(v_payload.body), count(a.asset_id)::integer,
+           array_agg(a.asset_id order by e.item)
+    into v_total, v_known, v_asset_ids
     from jsonb_array_elements(v_payload.body) with ordinality as e (bar, item)
-    join market.assets as a on a.ticker = (e.bar ->> 'code') || '.' || p_exchange_code;
+    left join market.assets as a on a.ticker = (e.bar ->> 'code') || '.' || p_exchange_code;
 
-    v_result := market._store_bars(p_payload_id, p_as_of, v_rows)
+    v_result := market._store_bars(p_payload_id, p_as_of, v_payload.body, coalesce(v_asset_ids, '{}'))
         || jsonb_build_object('rows_ignored', v_total - v_known);
     v_result := jsonb_set(v_result, '{message}',
         to_jsonb((v_result ->> 'message') || '; ' || (v_total - v_known) || ' row(s) for codes not in market.assets ignored'));

@@ -50,12 +50,15 @@ begin
                 when jsonb_typeof(i.value) <> 'object' then 'not an object'
                 when market._json_date(i.value -> 'date') is null
                     or market._json_date(i.value -> 'date') = 'infinity' then 'no valid date'
-                when v_type = 'split' and coalesce(i.value ->> 'split', '')
-                    !~ '^\s*[0-9]*\.?[0-9]+\s*[/:]\s*[0-9]*\.?[0-9]+\s*$' then 'no split ratio "new/old"'
+                when v_type = 'split' and (length(i.value ->> 'split') > 40 or coalesce(i.value ->> 'split', '')
+                    !~ '^\s*[0-9]*\.?[0-9]+\s*[/:]\s*[0-9]*\.?[0-9]+\s*$') then 'no split ratio "new/old"'
                 when v_type = 'split' and (
                     split_part(translate(i.value ->> 'split', ': ', '/'), '/', 1)::numeric <= 0
-                    or reverse(split_part(reverse(translate(i.value ->> 'split', ': ', '/')), '/', 1))::numeric <= 0
+                    or split_part(translate(i.value ->> 'split', ': ', '/'), '/', 2)::numeric <= 0
                 ) then 'a zero split ratio'
+                when v_type = 'split' and split_part(translate(i.value ->> 'split', ': ', '/'), '/', 1)::numeric
+                    / split_part(translate(i.value ->> 'split', ': ', '/'), '/', 2)::numeric not between 1e-4 and 1e4
+                    then 'an implausible split ratio'
                 when v_type = 'dividend' and (market._json_number(i.value -> 'value') is null
                     or market._json_number(i.value -> 'value') = 'NaN'
                     or market._json_number(i.value -> 'value') < 0) then 'no dividend value'
@@ -84,8 +87,7 @@ begin
         select
             market._json_date(i.value -> 'date') as action_date,
             max(split_part(translate(i.value ->> 'split', ': ', '/'), '/', 1)::double precision) as numerator,
-            max(reverse(split_part(reverse(translate(i.value ->> 'split', ': ', '/')), '/', 1))::double precision)
-                as denominator,
+            max(split_part(translate(i.value ->> 'split', ': ', '/'), '/', 2)::double precision) as denominator,
             sum(market._json_number(i.value -> 'value')) as dividend_value,
             sum(market._json_number(i.value -> 'unadjustedValue')) as unadjusted_value,
             max(nullif(btrim(i.value ->> 'currency'), '')) as currency

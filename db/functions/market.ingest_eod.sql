@@ -11,7 +11,7 @@ set search_path = ''
 as $$
 declare
     v_payload raw.eodhd_payloads;
-    v_rows jsonb;
+    v_asset_ids bigint[];
 begin
     if p_as_of is null then
         raise exception 'ingest_eod: p_as_of must not be null' using errcode = 'null_value_not_allowed';
@@ -28,12 +28,13 @@ begin
             market._data_error('expected a JSON array of bars, got ' || jsonb_typeof(v_payload.body)));
     end if;
 
-    select coalesce(jsonb_agg(jsonb_build_object('asset_id', p_asset_id, 'item', e.item, 'bar', e.bar)), '[]')
-    into v_rows
-    from jsonb_array_elements(v_payload.body) with ordinality as e (bar, item)
-    where not (jsonb_typeof(e.bar) = 'object' and e.bar ? 'warning' and not e.bar ? 'date');
+    -- every item is this asset's bar, except a trailing {"warning": ...} of free plans
+    select array_agg(case when jsonb_typeof(e.bar) = 'object' and e.bar ? 'warning' and not e.bar ? 'date'
+        then null else p_asset_id end order by e.item)
+    into v_asset_ids
+    from jsonb_array_elements(v_payload.body) with ordinality as e (bar, item);
 
-    return market._finish_ingest(p_payload_id, market._store_bars(p_payload_id, p_as_of, v_rows));
+    return market._finish_ingest(p_payload_id, market._store_bars(p_payload_id, p_as_of, v_payload.body, coalesce(v_asset_ids, '{}')));
 end;
 $$;
 

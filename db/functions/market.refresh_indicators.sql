@@ -6,6 +6,7 @@ returns jsonb
 language plpgsql
 volatile
 set search_path = ''
+set jit = off
 as $$
 declare
     v_rebuild bigint[];

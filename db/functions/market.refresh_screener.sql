@@ -5,6 +5,7 @@ returns jsonb
 language plpgsql
 volatile
 set search_path = ''
+set jit = off
 as $$
 declare
     v_concurrently boolean;

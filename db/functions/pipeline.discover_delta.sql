@@ -19,6 +19,18 @@ declare
     v_components text[];
     v_remaining integer;
     v_refresh_days integer;
+    v_day integer;
+    v_due_full timestamptz;
+    v_today date;
+    v_due_half timestamptz;
+    v_has_open boolean;
+    v_ex text[];
+    v_expected date[];
+    v_previous date[];
+    v_bulk text[];
+    v_candidates bigint;
+    v_only_bulk bigint;
+    v_scan boolean;
     v_summary jsonb;
 begin
     select * into v_exec from pipeline.process_executions as x where x.execution_id = p_execution_id for update;
@@ -50,17 +62,94 @@ begin
     if not v_exec.parameters ? 'components' then v_components := array['prices', 'fundamentals']; end if;
     v_remaining := greatest(pipeline.get_remaining_quota(v_now, p_execution_id), 0);
     v_refresh_days := greatest(1, (extract(epoch from v_set.fundamentals_refresh_interval) / 86400)::integer);
+    -- fundamentals fall due on the asset's slot day (hash of the ticker): spread over the interval
+    -- scheduled fundamentals only on a session day of the exchange: nothing on weekends and holidays
+    v_today := (v_exec.as_of at time zone 'UTC')::date;
+    v_day := (v_exec.as_of at time zone 'UTC')::date - date '2000-01-01';
+    v_due_full := v_exec.as_of - v_set.fundamentals_refresh_interval;
+    v_due_half := v_exec.as_of - v_set.fundamentals_refresh_interval / 2;
+    v_has_open := exists (select 1 from pipeline.work_items as w where w.status in ('pending', 'claimed'));
 
-    with ex as (
-        select e.exchange_code, pipeline.get_expected_session(e.exchange_code, v_exec.as_of) as expected
-        from market.exchanges as e
-        where v_exchanges is null or e.exchange_code = any(v_exchanges)
-    ),
-    ex2 as (
-        select ex.exchange_code, ex.expected,
-               (select max(t.session_date) from market.trading_sessions as t
-                where t.exchange_code = ex.exchange_code and t.session_date < ex.expected) as previous
-        from ex
+    -- per exchange: the session expected as of the run, and the one before it
+    select array_agg(g.exchange_code order by g.exchange_code), array_agg(g.expected order by g.exchange_code),
+           array_agg((select max(t.session_date) from market.trading_sessions as t
+                      where t.exchange_code = g.exchange_code and t.session_date < g.expected)
+                     order by g.exchange_code)
+      into v_ex, v_expected, v_previous
+      from (select e.exchange_code, pipeline.get_expected_session(e.exchange_code, v_exec.as_of) as expected
+            from market.exchanges as e
+            where v_exchanges is null or e.exchange_code = any(v_exchanges)) as g;
+
+    -- one pass over the eligible assets: how many have anything to do, and bulk: the exchanges
+    -- where more than 100 are exactly one session behind (one call of 100 is cheaper than one each)
+    select coalesce(array_agg(b.exchange_code) filter (where b.one_behind > 100), '{}'), coalesce(sum(b.n), 0),
+           coalesce(sum(b.only_bulk) filter (where b.one_behind > 100), 0)
+      into v_bulk, v_candidates, v_only_bulk
+    from (
+        select a.exchange_code,
+               count(*) filter (
+                   where 'prices' = any(v_components) and not v_force
+                     and s.last_success_at is not null and not s.reprocess_prices and s.prices_gap_from is null
+                     and (v_from is null or s.prices_first_date <= v_from)
+                     and s.prices_last_date = x.previous
+               ) as one_behind,
+               count(*) filter (
+                   where 'prices' = any(v_components) and not v_force
+                     and s.last_success_at is not null and not s.reprocess_prices and s.prices_gap_from is null
+                     and (v_from is null or s.prices_first_date <= v_from)
+                     and s.prices_last_date = x.previous
+                     and not s.reprocess_fundamentals and not 'corporate_actions' = any(v_components)
+                     and not ('fundamentals' = any(v_components) and a.asset_type <> 'bond' and x.expected = v_today and (
+                         s.fundamentals_fetched_at is null
+                         or s.fundamentals_fetched_at <= v_due_full
+                         or (s.fundamentals_fetched_at <= v_due_half
+                             and (v_day + abs(hashtext(a.ticker))) % v_refresh_days = 0)))
+               ) as only_bulk,
+               count(*) as n
+        from market.assets as a
+        inner join pipeline.asset_processing_state as s on a.asset_id = s.asset_id
+        inner join unnest(v_ex, v_expected, v_previous) as x (exchange_code, expected, previous)
+            on a.exchange_code = x.exchange_code
+        where a.is_active and s.status <> 'inactive' and not s.is_skipped
+          and (s.next_attempt_at is null or s.next_attempt_at <= v_now)
+          and (v_tickers is null or a.ticker = any(v_tickers))
+          and (not v_has_open or not exists (
+              select 1 from pipeline.work_items as w
+              where w.asset_id = a.asset_id and w.status in ('pending', 'claimed')
+          ))
+          and (s.last_success_at is null or v_force or v_from is not null
+               or s.reprocess_prices or s.reprocess_fundamentals or s.prices_gap_from is not null
+               or s.prices_last_date is null or s.prices_last_date < x.expected
+               or 'corporate_actions' = any(v_components)
+               or (a.asset_type <> 'bond' and x.expected = v_today and (
+                   s.fundamentals_fetched_at is null
+                   or s.fundamentals_fetched_at <= v_due_full
+                   or (s.fundamentals_fetched_at <= v_due_half
+                       and (v_day + abs(hashtext(a.ticker))) % v_refresh_days = 0))))
+        group by a.exchange_code
+    ) as b;
+
+    if v_candidates = 0 then
+        -- nothing to do (weekend, holiday, all fresh): an empty plan
+        v_summary := jsonb_build_object(
+            'execution_id', p_execution_id, 'as_of', v_exec.as_of, 'remaining_quota', v_remaining,
+            'planned_items', 0, 'planned_cost', 0, 'planned_tickers', 0, 'deferred_items', 0, 'deferred_cost', 0,
+            'by_kind', '{}'::jsonb, 'by_exchange', '{}'::jsonb,
+            'expected_sessions', coalesce((select jsonb_object_agg(x.exchange_code, x.expected)
+                                           from unnest(v_ex, v_expected) as x (exchange_code, expected)), '{}')
+        );
+        update pipeline.process_executions as x
+           set planned_at = v_now, plan_summary = v_summary
+         where x.execution_id = p_execution_id;
+        return v_summary;
+    end if;
+
+    -- when every candidate is served by a bulk call, the assets need not be read again
+    v_scan := v_candidates > v_only_bulk;
+
+    with ex2 as (
+        select x.exchange_code, x.expected, x.previous
+        from unnest(v_ex, v_expected, v_previous) as x (exchange_code, expected, previous)
     ),
     a as (
         select a.asset_id, a.ticker, a.exchange_code, a.asset_type, a.first_seen_at,
@@ -72,13 +161,25 @@ begin
         from market.assets as a
         inner join pipeline.asset_processing_state as s on a.asset_id = s.asset_id
         inner join ex2 as x on a.exchange_code = x.exchange_code
-        where a.is_active and s.status <> 'inactive' and not s.is_skipped
+        where v_scan and a.is_active and s.status <> 'inactive' and not s.is_skipped
           and (s.next_attempt_at is null or s.next_attempt_at <= v_now)
           and (v_tickers is null or a.ticker = any(v_tickers))
-          and not exists (
+          and (not v_has_open or not exists (
               select 1 from pipeline.work_items as w
               where w.asset_id = a.asset_id and w.status in ('pending', 'claimed')
-          )
+          ))
+          -- only assets with something to do (keeps the plan cheap when little is behind)
+          and (s.last_success_at is null or v_force or v_from is not null
+               or s.reprocess_prices or s.reprocess_fundamentals or s.prices_gap_from is not null
+               or s.prices_last_date is null
+               or (s.prices_last_date < x.expected
+                   and not (s.prices_last_date = x.previous and x.exchange_code = any(v_bulk)))
+               or 'corporate_actions' = any(v_components)
+               or (a.asset_type <> 'bond' and x.expected = v_today and (
+                   s.fundamentals_fetched_at is null
+                   or s.fundamentals_fetched_at <= v_due_full
+                   or (s.fundamentals_fetched_at <= v_due_half
+                       and (v_day + abs(hashtext(a.ticker))) % v_refresh_days = 0))))
     ),
     -- the one price-bearing plan of each asset
     p as (
@@ -91,17 +192,14 @@ begin
                 when a.prices_gap_from is not null then 'gap'
                 when a.prices_last_date is null then 'fresh'
                 when a.prices_last_date >= a.expected then null
+                when a.prices_last_date = a.previous and a.exchange_code = any(v_bulk) then null
                 when a.prices_last_date = a.previous then 'one_behind'
                 else 'fresh'
             end as plan
         from a
     ),
     bulk as (
-        select p.exchange_code, max(p.expected) as expected, max(p.previous) as previous
-        from p
-        where p.plan = 'one_behind'
-        group by p.exchange_code
-        having count(*) > 100
+        select x.exchange_code, x.expected, x.previous from ex2 as x where x.exchange_code = any(v_bulk)
     ),
     cand as (
         select p.asset_id, p.ticker, p.exchange_code,
@@ -125,7 +223,6 @@ begin
                     else coalesce(p.prices_last_date, date '1900-01-01')::timestamptz end as waiting_since
         from p
         where p.plan is not null
-          and not (p.plan = 'one_behind' and p.exchange_code in (select b.exchange_code from bulk as b))
         union all
         select null, null, b.exchange_code, 'bulk_prices', 'fresh', 0, b.expected, b.expected, 100,
                b.previous::timestamptz
@@ -140,11 +237,10 @@ begin
         from a
         where not a.is_new and a.asset_type <> 'bond' and 'fundamentals' = any(v_components)
           and (a.reprocess_fundamentals or v_force
-               or a.fundamentals_fetched_at is null
-               or a.fundamentals_fetched_at + v_set.fundamentals_refresh_interval <= v_exec.as_of
-               or (a.fundamentals_fetched_at + v_set.fundamentals_refresh_interval / 2 <= v_exec.as_of
-                   and ((v_exec.as_of at time zone 'UTC')::date - date '2000-01-01'
-                        + abs(hashtext(a.ticker))) % v_refresh_days = 0))
+               or a.expected = v_today and a.fundamentals_fetched_at is null
+               or a.expected = v_today and a.fundamentals_fetched_at <= v_due_full
+               or (a.expected = v_today and a.fundamentals_fetched_at <= v_due_half
+                   and (v_day + abs(hashtext(a.ticker))) % v_refresh_days = 0))
         union all
         select a.asset_id, a.ticker, a.exchange_code, 'corporate_actions', 'requested', 2,
                coalesce(v_from, a.prices_first_date, v_set.history_start),

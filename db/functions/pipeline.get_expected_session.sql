@@ -8,11 +8,16 @@ stable
 parallel safe
 set search_path = ''
 as $$
-    select max(t.session_date)
+    select t.session_date
     from market.trading_sessions as t
-    inner join market.exchanges as e on t.exchange_code = e.exchange_code
-    where t.exchange_code = p_exchange_code
-      and t.close_at + e.publication_delay <= p_as_of
+    where
+        t.exchange_code = p_exchange_code
+        and t.close_at <= p_as_of - (
+            select e.publication_delay from market.exchanges as e
+            where e.exchange_code = p_exchange_code
+        )
+    order by t.session_date desc
+    limit 1
 $$;
 
 comment on function pipeline.get_expected_session(text, timestamptz) is

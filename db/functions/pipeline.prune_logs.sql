@@ -1,5 +1,6 @@
 -- pipeline.prune_logs: delete what is older than the retention settings: API calls, detail
--- rows and settled work items (log_retention), raw payloads (raw_retention).
+-- rows and settled work items (log_retention), raw payloads (raw_retention) unless a corporate
+-- action or a quarantined bar still cites them (and API calls whose payload is kept).
 -- Called by the maintenance DAG. Idempotent; returns the counts deleted.
 create or replace function pipeline.prune_logs(p_now timestamptz default null)
 returns jsonb
@@ -16,15 +17,21 @@ declare
     v_raw integer;
 begin
     select * into v_set from pipeline.settings;
-    delete from pipeline.api_calls as c where c.called_at < v_now - v_set.log_retention;
+    -- payloads first (kept while business rows still cite them as their source)
+    delete from raw.eodhd_payloads as r
+     where r.received_at < v_now - v_set.raw_retention
+       and not exists (select 1 from market.corporate_actions as ca where ca.payload_id = r.payload_id)
+       and not exists (select 1 from market.price_quarantine as q where q.payload_id = r.payload_id);
+    get diagnostics v_raw = row_count;
+    delete from pipeline.api_calls as c
+     where c.called_at < v_now - v_set.log_retention
+       and not exists (select 1 from raw.eodhd_payloads as r where r.api_call_id = c.api_call_id);
     get diagnostics v_calls = row_count;
     delete from pipeline.asset_processing_details as d where d.recorded_at < v_now - v_set.log_retention;
     get diagnostics v_details = row_count;
     delete from pipeline.work_items as w
      where w.status in ('done', 'failed', 'cancelled') and w.finished_at < v_now - v_set.log_retention;
     get diagnostics v_items = row_count;
-    delete from raw.eodhd_payloads as r where r.received_at < v_now - v_set.raw_retention;
-    get diagnostics v_raw = row_count;
     return jsonb_build_object('api_calls', v_calls, 'asset_processing_details', v_details,
                               'work_items', v_items, 'raw_payloads', v_raw);
 end;

@@ -1,34 +1,34 @@
 -- market._store_bars: upsert, quarantine, pending corporate actions applied, history-change flag.
 begin;
-select plan(6);
+select plan(7);
 
--- setup
+-- setup: a payload that arrived on 2026-01-07 (the vendor's adjustments reflect 2026-01-06)
 select tests.create_asset('KO.US') as ko \gset
-select tests.land('eod', 'KO.US', '[]') as p \gset
+select tests.land('eod', 'KO.US', '[]', null, '{}', '2026-01-07 12:00+00') as p \gset
 
 -- test: a shape error writes nothing
-select is(market._store_bars(:p, '2026-01-05', format('[{"asset_id": %s, "item": 1, "bar": {"date": "2026-01-02"}}]', :ko)::jsonb)
+select is(market._store_bars(:p, '2026-01-05', '[{"date": "2026-01-02"}]', array[:ko]::bigint[])
     ->> 'status', 'data_error', 'a shape error is a data error');
 select is((select count(*)::integer from market.stock_prices), 0, 'nothing stored after a shape error');
 
 -- test: stores and reports
-select is(market._store_bars(:p, '2026-01-05', jsonb_build_array(
-    jsonb_build_object('asset_id', :ko, 'item', 1, 'bar', tests.eod_bar('2026-01-02', 60, 61, 59, 60.5)),
-    jsonb_build_object('asset_id', :ko, 'item', 2, 'bar', tests.eod_bar('2026-01-05', 60, 61, 59, 60.25))
-)) ->> 'rows_inserted', '2', 'two bars inserted');
+select is(market._store_bars(:p, '2026-01-05',
+    jsonb_build_array(tests.eod_bar('2026-01-02', 60, 61, 59, 60.5), tests.eod_bar('2026-01-05', 60, 61, 59, 60.25)),
+    array[:ko, :ko]::bigint[]) ->> 'rows_inserted', '2', 'two bars inserted');
+select is((select max(adjusted_as_of) from market.stock_prices where asset_id = :ko), '2026-01-06'::date,
+    'adjusted_as_of is the day before the payload arrived when that is later than its last bar');
 
--- test: a split recorded for a date after the business date scales the vendor value
+-- test: a split recorded for a date after what the vendor reflected scales the vendor value
 insert into market.corporate_actions (asset_id, action_date, action_type, split_numerator, split_denominator,
                                       adjustment_factor, payload_id)
 values (:ko, '2026-01-08', 'split', 2, 1, 0.5, :p);
-select market._store_bars(:p, '2026-01-06', jsonb_build_array(
-    jsonb_build_object('asset_id', :ko, 'item', 1, 'bar', tests.eod_bar('2026-01-06', 60, 61, 59, 60))));
+select market._store_bars(:p, '2026-01-06', jsonb_build_array(tests.eod_bar('2026-01-06', 60, 61, 59, 60)), array[:ko]::bigint[]);
 select is((select adjusted_close from market.stock_prices where asset_id = :ko and trade_date = '2026-01-06'), 30::float8,
     'a bar fetched before a recorded split gets the split factor');
-select market._store_bars(:p, '2026-01-08', jsonb_build_array(
-    jsonb_build_object('asset_id', :ko, 'item', 1, 'bar', tests.eod_bar('2026-01-07', 60, 61, 59, 60, 30))));
+select market._store_bars(tests.land('eod', 'KO.US', '[]', null, '{}', '2026-01-09 12:00+00'), '2026-01-08',
+    jsonb_build_array(tests.eod_bar('2026-01-07', 60, 61, 59, 60, 30)), array[:ko]::bigint[]);
 select is((select adjusted_close from market.stock_prices where asset_id = :ko and trade_date = '2026-01-07'), 30::float8,
-    'a bar fetched on or after the split date is taken as the vendor adjusted it');
+    'a bar fetched after the split date is taken as the vendor adjusted it');
 select is((select needs_indicator_recompute from pipeline.asset_processing_state where asset_id = :ko), false,
     'appending bars flags nothing');
 

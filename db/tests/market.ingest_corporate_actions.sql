@@ -1,7 +1,7 @@
 -- market.ingest_corporate_actions: splits and dividends stored, earlier adjusted closes
 -- corrected once, bars that already reflect an action left alone, shapes refused whole.
 begin;
-select plan(19);
+select plan(21);
 
 -- setup: KO.US has bars 2026-01-05 .. 2026-01-30 written before any action (adjusted_as_of unknown)
 select tests.add_sessions('US', '2026-01-05', '2026-02-27') as n \gset
@@ -80,6 +80,11 @@ select is(market.ingest_corporate_actions(tests.land('div', 'KO.US', $$[
   {"date": "2026-02-10", "value": 0.5}, {"date": "0000-00-00", "value": 0.5}, {"date": "2026-02-12", "value": "x"}]$$), :ko)
     ->> 'message', 'unexpected shape: 2 bad item(s), e.g. item 2: no valid date; item 3: no dividend value',
     'missing dates and values are data errors');
+select is(market.ingest_corporate_actions(tests.land('splits', 'KO.US', '[{"date": "2026-02-10", "split": "1.000000/0.000000"}]'),
+    :ko) ->> 'message', 'unexpected shape: 1 bad item(s), e.g. item 1: a zero split ratio', 'a zero in the ratio is a data error');
+select is(market.ingest_corporate_actions(tests.land('splits', 'KO.US', '[{"date": "2026-02-10", "split": "1/100000"}]'),
+    :ko) ->> 'message', 'unexpected shape: 1 bad item(s), e.g. item 1: an implausible split ratio',
+    'a ratio beyond 1:10000 is a data error');
 select is((select count(*)::integer from market.corporate_actions where action_date >= '2026-02-10'), 0,
     'nothing was stored from the refused payloads');
 

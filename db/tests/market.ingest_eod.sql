@@ -21,10 +21,10 @@ select is(market.ingest_eod(:p1, :aapl, '2026-02-04') - 'message',
 select results_eq(
     format('select trade_date, open, high, low, close, adjusted_close, volume, adjusted_as_of
             from market.stock_prices where asset_id = %s order by trade_date', :aapl),
-    $$values ('2026-02-02'::date, 10::float8, 11::float8, 9.5::float8, 10.5::float8, 10.4::float8, 1200::float8, '2026-02-04'::date),
-             ('2026-02-03', 10.5, 12, 10, 11.75, 11.6, 0, '2026-02-04'),
-             ('2026-02-04', 11.75, 12, 11, 11, 10.9, 1530.5, '2026-02-04')$$,
-    'the bars are stored as sent, with the business date their adjustment reflects'
+    $$values ('2026-02-02'::date, 10::float8, 11::float8, 9.5::float8, 10.5::float8, 10.4::float8, 1200::float8, '2026-03-01'::date),
+             ('2026-02-03', 10.5, 12, 10, 11.75, 11.6, 0, '2026-03-01'),
+             ('2026-02-04', 11.75, 12, 11, 11, 10.9, 1530.5, '2026-03-01')$$,
+    'the bars are stored as sent; their adjustment reflects actions up to the day before the payload arrived'
 );
 select ok((select ingested_at is not null and ingest_error is null from raw.eodhd_payloads where payload_id = :p1),
     'the payload is marked ingested');
@@ -103,10 +103,10 @@ select is((select count(*)::integer from market.price_quarantine where payload_i
 select market.ingest_eod(tests.land('eod', 'AAPL.US', $$[
   {"date": "2026-02-03", "open": 10.5, "high": 12, "low": 10, "close": 11.75, "adjusted_close": 5.8, "volume": 0},
   {"date": "2026-02-04", "open": 11.75, "high": 12, "low": 11, "close": 11, "adjusted_close": 5.45, "volume": 1530.5}
-]$$), :aapl, '2026-02-06') as rw \gset
+]$$, null, '{}', '2026-03-09 22:00+00'), :aapl, '2026-02-06') as rw \gset
 select is((:'rw'::jsonb ->> 'rows_changed')::integer, 2, 'two stored bars changed');
 select results_eq(format('select adjusted_close, adjusted_as_of from market.stock_prices where asset_id = %s and trade_date >= %L order by trade_date', :aapl, '2026-02-03'),
-    $$values (5.8::float8, '2026-02-06'::date), (5.45, '2026-02-06')$$, 'the rewritten adjusted closes are stored');
+    $$values (5.8::float8, '2026-03-08'::date), (5.45, '2026-03-08')$$, 'the rewritten adjusted closes are stored');
 select is((select needs_indicator_recompute from pipeline.asset_processing_state where asset_id = :aapl), true,
     'a rewritten history flags a full indicator recompute');
 

@@ -1,7 +1,7 @@
 -- pipeline.discover_delta: calendar-aware planning, bulk vs per-ticker, quota cap, fairness,
 -- priorities, gaps, parameters, fundamentals schedule, idempotence.
 begin;
-select plan(35);
+select plan(38);
 
 -- setup: calendars for January 2026 (US closed 2026-01-19), five loaded assets on US and LSE
 select tests.add_sessions('US', '2026-01-01', '2026-01-31', '{2026-01-19}');
@@ -89,6 +89,19 @@ select results_eq(
              ('prices', 'PA', '2026-01-07'::date, '2026-01-09'::date, 1)$$,
     'the bulk item is for the expected day and comes first'
 );
+delete from pipeline.work_items;
+update pipeline.asset_processing_state s set prices_last_date = '2026-01-08'
+  from market.assets a where a.asset_id = s.asset_id and a.ticker = 'R1.PA';
+select is(pipeline.discover_delta(tests.new_execution('2026-01-09 22:00+00', '{"exchanges": ["PA"]}', 'pa-only-bulk'),
+                                  '2026-01-09 22:00+00') -> 'by_kind',
+          '{"bulk_prices": {"cost": 100, "items": 1}}'::jsonb, 'all 102 one behind: the bulk call alone');
+delete from pipeline.work_items;
+update pipeline.asset_processing_state s set fundamentals_fetched_at = '2025-11-01 00:00+00'
+  from market.assets a where a.asset_id = s.asset_id and a.ticker = 'P7.PA';
+select is(pipeline.discover_delta(tests.new_execution('2026-01-09 22:00+00', '{"exchanges": ["PA"]}', 'pa-bulk-fund'),
+                                  '2026-01-09 22:00+00') -> 'by_kind',
+          '{"bulk_prices": {"cost": 100, "items": 1}, "fundamentals": {"cost": 10, "items": 1}}'::jsonb,
+          'an asset served by the bulk call still gets its due fundamentals');
 delete from pipeline.work_items;
 
 -- setup: XETRA, quota of 1,000 with a buffer of 100 and 850 calls spent today: 50 remain
@@ -234,14 +247,19 @@ update pipeline.asset_processing_state s set fundamentals_fetched_at = '2026-01-
 
 -- test: fundamentals fall due spread over days, all of them by the interval
 select ok(
-    (pipeline.discover_delta(tests.new_execution('2026-01-19 12:00+00', '{"exchanges": ["SW"]}', 'fund1'),
-                             '2026-01-19 12:00+00') -> 'by_kind' -> 'fundamentals' ->> 'items')::integer between 1 and 40,
+    (pipeline.discover_delta(tests.new_execution('2026-01-19 20:00+00', '{"exchanges": ["SW"]}', 'fund1'),
+                             '2026-01-19 20:00+00') -> 'by_kind' -> 'fundamentals' ->> 'items')::integer between 1 and 40,
     'after 20 days only a slice of the assets is due (spread by ticker)'
 );
 delete from pipeline.work_items;
 select is(
     pipeline.discover_delta(tests.new_execution('2026-01-31 12:00+00', '{"exchanges": ["SW"], "components": ["fundamentals"]}',
-                                                'fund2'), '2026-01-31 12:00+00') -> 'by_kind',
+                                                'fund-sat'), '2026-01-31 12:00+00') -> 'planned_items',
+    '0'::jsonb, 'on a Saturday no fundamentals fall due, however old'
+);
+select is(
+    pipeline.discover_delta(tests.new_execution('2026-01-30 20:00+00', '{"exchanges": ["SW"], "components": ["fundamentals"]}',
+                                                'fund2'), '2026-01-30 20:00+00') -> 'by_kind',
     '{"fundamentals": {"items": 300, "cost": 3000}}'::jsonb, 'after the full interval every asset is due'
 );
 

@@ -56,6 +56,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retry-after-rate", type=float, default=0.5, help="share of 429s sending Retry-After")
     p.add_argument("--today-unpublished", action="store_true",
                    help="serve data as of the day before --today (today's bars not published yet)")
+    p.add_argument("--html-404", action="store_true", help="answer 404s with an HTML page instead of the text")
     p.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
     p.add_argument("--token", action="append", default=None, metavar="TOKEN[:free]",
                    help="accepted token (repeatable); default: any non-empty token not starting with 'invalid'")
@@ -78,7 +79,8 @@ def build(args: argparse.Namespace) -> FakeEodhd:
         today=args.today, tokens=tokens, daily_limit=args.daily_limit,
         per_minute_limit=args.per_minute_limit, latency=args.latency_ms / 1000.0,
         error_rate=args.error_rate, truncate_rate=args.truncate_rate, html_rate=args.html_rate,
-        retry_after_rate=args.retry_after_rate, today_published=not args.today_unpublished, seed=args.seed, exchange_sizes=sizes,
+        retry_after_rate=args.retry_after_rate, today_published=not args.today_unpublished, html_404=args.html_404,
+        seed=args.seed, exchange_sizes=sizes,
         host=args.host, port=args.port,
     )
     for spec in args.split:

@@ -220,7 +220,7 @@ class Market:
         *,
         tickers_dir: Path | None = None,
         exchange_sizes: dict[str, int] | None = None,
-        path_cache_size: int = 512,
+        path_cache_size: int = 256,
     ) -> None:
         self.committed: dict[str, str] = {}  # code -> universe file stem
         if tickers_dir is not None and Path(tickers_dir).is_dir():
@@ -253,6 +253,13 @@ class Market:
             raise NotFound(full)
         kind = self._type(full, symbol, exchange)
         return Instrument(full, symbol, exchange, kind, self._venue(full, kind, exchange))
+
+    def listed(self, code: str, today: dt.date) -> Instrument:
+        """The instrument, NotFound also when it lists after `today`."""
+        inst = self.instrument(code)
+        if self.ipo_date(inst) > today:
+            raise NotFound(inst.code)
+        return inst
 
     def is_delisted(self, code: str) -> bool:
         return code.startswith(DELISTED_PREFIX) or code in self.actions.delisted
@@ -380,8 +387,8 @@ class Market:
 
         # one generator per code, drawn in a fixed order (n depends on the calendar only)
         rng = np.random.default_rng(stable_int("path", code))
-        draws = rng.standard_normal((5, n))
-        uniforms = rng.random(n)
+        normals = rng.standard_normal((2, n))  # returns, volumes
+        uniforms = rng.random((4, n))  # zero-volume days, opening gap, high and low wiggles
 
         bond = inst.is_bond
         if bond:
@@ -394,16 +401,17 @@ class Market:
             sigma = 0.008 + 0.022 * unit("sigma", code)
         mu = 0.0003 * (unit("mu", code) - 0.3)
 
-        r = mu + sigma * draws[0]
+        r = mu + sigma * normals[0]
         r[0] = 0.0
         illiquid = (not bond) and unit("illiquid", code) < 0.30
-        zero = uniforms < (0.04 if illiquid else 0.0)
+        zero = uniforms[0] < (0.04 if illiquid else 0.0)
         zero[0] = False
         r[zero] = 0.0
 
         # corporate actions (session indices)
         splits: list[tuple[int, float, float]] = []
-        dividends_q: list[tuple[int, float]] = []  # (index, quarterly yield)
+        div_idx = np.zeros(0, dtype=np.int64)
+        q = 0.0  # quarterly dividend yield
         if not bond and inst.type in (TYPE_STOCK, TYPE_ETF, TYPE_PREFERRED) and n > 400:
             if unit("split", code) < 0.15:
                 k = 250 + int(unit("split-day", code) * (n - 300))
@@ -412,10 +420,8 @@ class Market:
                 splits.append((k, float(new), float(old)))
             if unit("div", code) < 0.40:
                 q = 0.002 + 0.010 * unit("div-yield", code)
-                k = 20 + stable_int("div-offset", code) % 63
-                while k < n:
-                    dividends_q.append((k, q))
-                    k += 63
+                div_idx = np.arange(20 + stable_int("div-offset", code) % 63, n, 63)
+                div_idx = div_idx[~zero[div_idx]]
         for day, new, old in self.actions.splits.get(code, []):
             k = _index_on_or_after(dates, day)
             if k is not None and k > 0:
@@ -427,65 +433,64 @@ class Market:
                 extra_divs.append((k, amount))
 
         div_drop = np.zeros(n)
-        for k, q in dividends_q:
-            if not zero[k]:
-                div_drop[k] += math.log(1 - q)
+        if len(div_idx):
+            div_drop[div_idx] = math.log(1 - q)
         r = r + div_drop
-        econ_close = p0 * np.exp(np.cumsum(r))
-        prev = np.concatenate(([p0], econ_close[:-1]))
-        gap = sigma * 0.3 * draws[1]
-        econ_open = prev * np.exp(div_drop + gap)
-        wiggle = draws[2:4]
-        econ_high = np.maximum(econ_open, econ_close) * np.exp(np.abs(wiggle[0]) * sigma * 0.5)
-        econ_low = np.minimum(econ_open, econ_close) * np.exp(-np.abs(wiggle[1]) * sigma * 0.5)
+        econ = np.empty((4, n))  # open, high, low, close before splits
+        econ[3] = p0 * np.exp(np.cumsum(r))
+        prev = np.concatenate(([p0], econ[3, :-1]))
+        econ[0] = prev * np.exp(div_drop + sigma * 0.5 * (uniforms[1] - 0.5))
+        econ[1] = np.maximum(econ[0], econ[3]) * np.exp(uniforms[2] * sigma * 0.8)
+        econ[2] = np.minimum(econ[0], econ[3]) * np.exp(-uniforms[3] * sigma * 0.8)
 
         ratio = np.ones(n)
         for k, new, old in splits:
             ratio[k] *= new / old
-        scale = np.cumprod(ratio)
-
-        def rounded(a: np.ndarray) -> np.ndarray:
-            raw = a / scale
-            out = np.where(raw >= 1.0, np.round(raw, 2), np.round(raw, 4))
-            return np.maximum(out, 0.0001)
-
-        close = rounded(econ_close)
-        open_ = rounded(econ_open)
-        high = rounded(econ_high)
-        low = rounded(econ_low)
+        raw = econ / np.cumprod(ratio)
+        raw = np.maximum(np.where(raw >= 1.0, np.round(raw, 2), np.round(raw, 4)), 0.0001)
+        open_, high, low, close = raw[0], raw[1], raw[2], raw[3]
         # flat bars on zero-volume days
-        flat_prev = np.concatenate(([close[0]], close[:-1]))
-        for a in (open_, high, low, close):
-            a[zero] = flat_prev[zero]
-        high = np.maximum.reduce([high, open_, close])
-        low = np.minimum.reduce([low, open_, close])
+        if zero.any():
+            flat_prev = np.concatenate(([close[0]], close[:-1]))
+            for a in (open_, high, low, close):
+                a[zero] = flat_prev[zero]
+        high = np.maximum(high, np.maximum(open_, close))
+        low = np.minimum(low, np.minimum(open_, close))
 
         fractional = (not bond) and unit("fracvol", code) < 0.05
         if bond:
             volume = np.zeros(n)
         else:
             base = 10 ** (3 + 4 * unit("volume", code))
-            volume = base * np.exp(0.5 * draws[4])
+            volume = base * np.exp(0.5 * normals[1])
             volume = np.round(volume, 2) if fractional else np.round(volume)
             volume[zero] = 0.0
 
-        dividends = [(k, float(round(q * close[k - 1], 4))) for k, q in dividends_q if not zero[k]]
+        amounts = np.round(q * close[div_idx - 1], 4) if len(div_idx) else np.zeros(0)
+        dividends = list(zip(div_idx.tolist(), amounts.tolist()))
         dividends.extend(extra_divs)
         dividends.sort()
         splits.sort()
         return Path_(dates, open_, high, low, close, volume, splits, dividends, fractional)
 
     # ------------------------------------------------------------ adjustments
-    def adjustment(self, p: Path_, today: dt.date) -> np.ndarray:
-        """Per bar: the product of every later action's factor known on `today`."""
-        n = len(p.dates)
-        g = np.ones(n)
+    @staticmethod
+    def _action_factors(p: Path_, today: dt.date) -> dict[int, float]:
+        """{j: factor applied to bars 0..j} for every action known on `today` (at index j + 1)."""
+        g: dict[int, float] = {}
         for k, new, old in p.splits:
             if p.dates[k] <= today:
-                g[k - 1] *= old / new
+                g[k - 1] = g.get(k - 1, 1.0) * (old / new)
         for k, amount in p.dividends:
             if p.dates[k] <= today:
-                g[k - 1] *= 1.0 - amount / p.close[k - 1]
+                g[k - 1] = g.get(k - 1, 1.0) * (1.0 - amount / p.close[k - 1])
+        return g
+
+    def adjustment(self, p: Path_, today: dt.date) -> np.ndarray:
+        """Per bar: the product of every later action's factor known on `today`."""
+        g = np.ones(len(p.dates))
+        for j, f in self._action_factors(p, today).items():
+            g[j] = f
         return np.cumprod(g[::-1])[::-1]
 
     def last_index(self, p: Path_, today: dt.date) -> int:
@@ -509,10 +514,14 @@ class Market:
         i = bisect_left(p.dates, day)
         if i >= len(p.dates) or p.dates[i] != day or day > today:
             return None
-        return self._bar(p, self.adjustment(p, today), i)
+        factor = 1.0  # this one bar's adjustment, multiplied in adjustment()'s order
+        for j, f in sorted(self._action_factors(p, today).items(), reverse=True):
+            if j >= i:
+                factor *= f
+        return self._bar(p, {i: factor}, i)
 
     @staticmethod
-    def _bar(p: Path_, adj: np.ndarray, i: int) -> dict:
+    def _bar(p: Path_, adj, i: int) -> dict:
         close = float(p.close[i])
         return {
             "date": p.dates[i].isoformat(),
@@ -520,7 +529,7 @@ class Market:
             "high": num(p.high[i]),
             "low": num(p.low[i]),
             "close": num(close),
-            "adjusted_close": num(close * adj[i], 4),
+            "adjusted_close": num(close * adj[i], 4 if close * adj[i] >= 0.01 else 8),
             "volume": num(p.volume[i]),
         }
 

@@ -5,7 +5,8 @@ Order of checks for an /api request (first that applies answers):
   -> per-minute limit 429 -> plan (demo token) 403 -> daily quota 402
   -> unknown code/exchange 404 -> random fault (5xx, HTML page, truncated body) -> 200.
 Charging: a request is charged its cost when the provider served it: 200 (also HTML or
-truncated 200s), 404 of a code/exchange and 5xx. 401, 402, 403 and 429 cost nothing.
+truncated 200s), 404 of a code/exchange and 5xx. 401, 402, 403, 422 (malformed date) and
+429 cost nothing.
 The quota day is the server's "today" (its UTC date), so set_today() starts a new day.
 """
 from __future__ import annotations
@@ -57,6 +58,10 @@ _TOKEN_RE = re.compile(r"(api_token=)[^&\s]*", re.IGNORECASE)
 HTML_ERROR_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
     "<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n"
+)
+HTML_404_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\n"
+    "<body><h1>Not Found</h1><p>{text}</p></body></html>\n"
 )
 HTML_200_PAGE = (
     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>EODHD</title></head>\n"
@@ -119,6 +124,7 @@ class FakeEodhd:
         html_rate: float = 0.0,
         retry_after_rate: float = 0.5,
         today_published: bool = True,
+        html_404: bool = False,
         seed: int = 0,
         exchange_sizes: dict[str, int] | None = None,
         tickers_dir: Path | None = None,
@@ -133,6 +139,7 @@ class FakeEodhd:
         self.market = Market(tickers_dir=tickers_dir, exchange_sizes=exchange_sizes)
         self.today = _check_today(today or dt.datetime.now(dt.timezone.utc).date())
         self.today_published = today_published
+        self.html_404 = html_404
         if isinstance(tokens, (list, tuple, set)):
             tokens = {t: "paid" for t in tokens}
         self.tokens = dict(tokens) if tokens is not None else None
@@ -161,7 +168,7 @@ class FakeEodhd:
     # ------------------------------------------------------------- lifecycle
     def start(self) -> "FakeEodhd":
         handler = type("Handler", (_Handler,), {"app": self})
-        self._httpd = ThreadingHTTPServer((self.host, self._port), handler)
+        self._httpd = _Server((self.host, self._port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="fake-eodhd", daemon=True)
         self._thread.start()
@@ -309,7 +316,7 @@ class FakeEodhd:
         cost += len(symbols)
         if forced is not None:
             if charged_status(forced.status):
-                self._charge(token, endpoint, cost, force=True)
+                self._charge(token, endpoint, cost)
                 forced.charged = True
             return forced
         plan = self._plan(token)
@@ -334,16 +341,21 @@ class FakeEodhd:
         try:
             response = self._serve(endpoint, code, query, today, plan, used, limit)
         except NotFound:
-            response = Response(404, (TEXT_404_EXCHANGE if endpoint in ("bulk", "symbols") else TEXT_404_TICKER).encode())
-        except ValueError as exc:
+            text = TEXT_404_EXCHANGE if endpoint in ("bulk", "symbols") else TEXT_404_TICKER
+            if self.html_404:  # "possibly an HTML page" (EODHD.md)
+                response = Response(404, HTML_404_PAGE.format(text=text).encode(), "text/html; charset=UTF-8")
+            else:
+                response = Response(404, text.encode())
+        except ValueError as exc:  # a malformed date: refused, so not charged
             response = Response(422, f"Invalid parameter: {exc}".encode())
-        response.charged = True
+            self._charge(token, endpoint, -cost)
+        response.charged = charged_status(response.status)
         response.headers = response.headers + headers
         if response.status == 200:
             response = self._maybe_fault(response, path, raw_query)
         return response
 
-    def _charge(self, token: str, endpoint: str, cost: int, force: bool = False) -> None:
+    def _charge(self, token: str, endpoint: str, cost: int) -> None:
         with self._lock:
             self._used[(_digest(token), self.today)] += cost
             self._charged[endpoint] += cost
@@ -413,8 +425,8 @@ class FakeEodhd:
         if endpoint == "bulk":
             return self._bulk(code, query, today, fmt_json)
         if endpoint == "symbols":
-            return self._symbols(code, query, fmt_json)
-        inst = self.market.instrument(code)
+            return self._symbols(code, query, today, fmt_json)
+        inst = self.market.listed(code, today)
         if endpoint == "fundamentals":
             doc = fundamentals(self.market, inst, today)
             wanted = [f for f in query.get("filter", "").split(",") if f]
@@ -438,7 +450,7 @@ class FakeEodhd:
         return _json(rows) if fmt_json else _csv(["Date", "Dividends"], [[r["date"], r["value"]] for r in rows])
 
     def _eod(self, code: str, query: dict, today: dt.date, plan: str, fmt_json: bool) -> Response:
-        inst = self.market.instrument(code)
+        inst = self.market.listed(code, today)
         start, end = _date(query.get("from")), _date(query.get("to"))
         warning = None
         if plan == "free":
@@ -514,12 +526,14 @@ class FakeEodhd:
         return _csv(["Code", "Ex", "Date", "Open", "High", "Low", "Close", "Adjusted_close", "Volume"],
                     [[r[k] for k in keys] for r in rows])
 
-    def _symbols(self, exchange_code: str, query: dict, fmt_json: bool) -> Response:
+    def _symbols(self, exchange_code: str, query: dict, today: dt.date, fmt_json: bool) -> Response:
         codes = self.market.universe(exchange_code)
         wanted = query.get("type", "").lower()
         rows = []
         for c in codes:
             inst = self.market.instrument(c)
+            if self.market.ipo_date(inst) > today:
+                continue
             t = inst.type.lower().replace(" ", "_")
             if wanted and not (wanted == t or (wanted == "stock" and t in ("common_stock", "preferred_stock"))):
                 continue
@@ -610,6 +624,11 @@ def _aggregate(rows: list[dict], period: str) -> list[dict]:
             a["adjusted_close"] = r["adjusted_close"]
             a["volume"] = num(a["volume"] + r["volume"], 2)
     return out
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default backlog of 5 refuses bursts of new connections
+    daemon_threads = True
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,0 +1,31 @@
+-- monitor.asset_status and pipeline.asset_staleness: state and behind-ness as of now.
+begin;
+select plan(4);
+
+-- setup: US sessions for the last weeks; one asset up to date, one a week behind, one skipped
+select tests.add_sessions('US', current_date - 30, current_date - 1);
+select tests.add_assets('US', 3, 'A');
+select tests.mark_loaded('A1.US', pipeline.get_expected_session('US', now()), now());
+select tests.mark_loaded('A2.US', pipeline.get_expected_session('US', now()) - 7, now());
+update pipeline.asset_processing_state s set is_skipped = true, skip_reason = '5 consecutive failures',
+       status = 'skipped', consecutive_failures = 5
+  from market.assets a where a.asset_id = s.asset_id and a.ticker = 'A3.US';
+
+-- test: behind-ness
+select results_eq(
+    $$select ticker, is_behind from monitor.asset_status order by ticker$$,
+    $$values ('A1.US'::text, false), ('A2.US', true), ('A3.US', true)$$,
+    'up to date, a week behind, never loaded'
+);
+select is((select sessions_behind from pipeline.asset_staleness where ticker = 'A2.US'), 5,
+          'a week behind is five sessions behind');
+select is((select expected_session from pipeline.asset_staleness where ticker = 'A1.US'),
+          pipeline.get_expected_session('US', now()), 'the expected session is the calendar''s');
+
+-- test: the skip is visible with its reason
+select row_eq($$select status, is_skipped, skip_reason, consecutive_failures from monitor.asset_status
+                where ticker = 'A3.US'$$,
+              row('skipped'::text, true, '5 consecutive failures'::text, 5), 'skipped with the reason');
+
+select * from finish();
+rollback;
