@@ -20,10 +20,10 @@ step() { printf '\n== [%3ds] %s\n' "$((SECONDS - START))" "$*"; }
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
 
 step "trading calendars (exchange-calendars)"
-$PY -m fetcher load-calendars >"$LOGS/calendars.log"
+$PY -m fetcher load-calendars >"$LOGS/calendars.log" 2>&1
 tail -1 "$LOGS/calendars.log"
 step "universe (config/tickers)"
-$PY -m fetcher sync-universe --as-of "$DAY1" >"$LOGS/universe.log"
+$PY -m fetcher sync-universe --as-of "$DAY1" >"$LOGS/universe.log" 2>&1
 psql_q -c "select universe, count(*) as assets from market.assets where is_active group by 1 order by 1" | sed 's/^/  /'
 
 step "local EODHD-compatible server (today = $DAY1)"
