@@ -375,6 +375,7 @@ def test_bad_conf_fails_first_task_before_any_call(pipeline, capfd, caplog, conf
     assert run.state == "failed"
     assert states["start_execution"] == "failed", states
     assert all(states[t] == "upstream_failed" for t in ("sync_universe", "discover_delta", "plan_workers"))
+    assert states["finish_execution"] == "success"  # nothing to finish, and no second error
     assert p.fake.counts()["requests"] == 0
     assert p.ledger_cost() == 0
     assert p.scalar("select count(*) from pipeline.process_executions") == 0

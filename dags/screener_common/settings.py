@@ -31,6 +31,8 @@ START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 
 # The execution id returned by the start_execution task (SQLExecuteQueryOperator pushes rows).
 EXECUTION_ID = "{{ ti.xcom_pull(task_ids='start_execution')[0][0] }}"
+# The same, or '' when start_execution failed (then there is no execution to finish).
+EXECUTION_ID_OR_EMPTY = "{{ (ti.xcom_pull(task_ids='start_execution') or [['']])[0][0] }}"
 # The business time of a run: the data interval end of a scheduled run, else the logical date,
 # else (an asset-triggered or manual run without one) when the run was due.
 AS_OF = "{{ (data_interval_end or logical_date or dag_run.run_after).isoformat() }}"

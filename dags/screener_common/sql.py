@@ -43,10 +43,15 @@ def start_execution(process_name: str, defaults: dict[str, Any] | None = None):
 
 
 def finish_execution():
-    """pipeline.finish_execution: always runs (all_done) so no execution stays 'running'."""
+    """pipeline.finish_execution: always runs (all_done) so no execution stays 'running'.
+
+    When start_execution itself failed (bad conf) there is no execution: nothing is called.
+    """
     return sql_task(
         "finish_execution",
-        "select pipeline.finish_execution(%(execution_id)s::bigint)",
-        {"execution_id": settings.EXECUTION_ID},
+        "select pipeline.finish_execution(x.execution_id)"
+        " from (select nullif(%(execution_id)s, '')::bigint as execution_id) as x"
+        " where x.execution_id is not null",
+        {"execution_id": settings.EXECUTION_ID_OR_EMPTY},
         trigger_rule="all_done",
     )
