@@ -61,6 +61,8 @@ def test_collection_dag_shape(monkeypatch):
         assert dag.get_task("check_execution").upstream_task_ids == {
             "start_execution", "sync_universe", "discover_delta", "plan_workers", "finish_execution"}
         assert dag.get_task("finish_execution").trigger_rule == "all_done"
+        # bad conf is a validation error: it fails the run at once, not after retries
+        assert dag.get_task("start_execution").retries == 0
         fetch = dag.get_task("fetch")
         assert fetch.partial_kwargs["pool"] == "eodhd_api"
         outlets = dag.get_task("check_execution").outlets

@@ -53,7 +53,8 @@ def build_collection_dag(dag_id: str, *, universes: list[str], exchanges: list[s
         def plan_workers(params=None, ti=None) -> list[list[str]]:
             """One fetcher argument list per worker (ids only: the plan lives in the database)."""
             execution_id = str(int(ti.xcom_pull(task_ids="start_execution")[0][0]))
-            return [["run", "--execution-id", execution_id, "--worker-name", f"{dag_id}-w{i}"]
+            return [["run", "--execution-id", execution_id, "--worker-name", f"{dag_id}-w{i}",
+                     "--rate-share", str(settings.EODHD_POOL_SLOTS)]
                     for i in range(int(params["workers"]))]
 
         workers = plan_workers()

@@ -26,6 +26,10 @@ import pendulum
 DB_CONN_ID = "screener_db"
 EODHD_CONN_ID = "eodhd_api"
 EODHD_POOL = "eodhd_api"
+# Slots of the eodhd_api pool (scripts/airflow_env.sh creates it with this many): at most this
+# many fetcher workers run at once across all DAGs, so each sends at most 1/slots of the
+# token's per-minute limit (`run --rate-share`) and together they stay under it.
+EODHD_POOL_SLOTS = int(os.environ.get("SCREENER_EODHD_POOL_SLOTS", "8"))
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 

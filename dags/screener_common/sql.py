@@ -24,7 +24,9 @@ def start_execution(process_name: str, defaults: dict[str, Any] | None = None):
 
     The DAG param `workers` (also carried in dag_run.conf) is Airflow's, not the execution's.
     Bad conf (unknown ticker or exchange, malformed date) raises in the database with a
-    message naming the problem, so the run fails here, before any API call.
+    message naming the problem, so the run fails here, before any API call, and at once:
+    the task is not retried (a validation error stays one; re-trigger the run after a
+    database outage).
     """
     import json
 
@@ -39,6 +41,7 @@ def start_execution(process_name: str, defaults: dict[str, Any] | None = None):
             "defaults": json.dumps(defaults or {}, sort_keys=True),
             "conf": "{{ (dag_run.conf or {}) | tojson }}",
         },
+        retries=0,
     )
 
 
