@@ -1,7 +1,7 @@
 -- pipeline state machine fixes: hash overflow, bulk data errors, vendor-missing sessions,
 -- corporate actions, fundamentals confirmation time, quota per item, initial load flags.
 begin;
-select plan(26);
+select plan(27);
 
 -- setup: January 2026 calendars
 select tests.add_sessions('US', '2026-01-01', '2026-01-31', '{2026-01-19}');
@@ -208,6 +208,14 @@ update pipeline.settings set daily_quota = 1100, quota_buffer = 840;
 select is(pipeline.discover_delta(tests.new_execution('2026-01-09 22:00+00', '{"exchanges": ["MC"]}', 'q160'),
                                   '2026-01-09 22:00+00') -> 'by_kind',
           '{"bulk_prices": {"items": 1, "cost": 100}}'::jsonb, 'with 160 calls the bulk call fits and is chosen');
+delete from pipeline.work_items;
+update pipeline.asset_processing_state s set corporate_actions_due = true
+  from market.assets a where a.asset_id = s.asset_id and a.ticker = 'M3.MC';
+select is(pipeline.discover_delta(tests.new_execution('2026-01-09 22:00+00', '{"exchanges": ["MC"]}', 'q160ca'),
+                                  '2026-01-09 22:00+00') -> 'by_kind',
+          '{"bulk_prices": {"items": 1, "cost": 100}, "corporate_actions": {"items": 1, "cost": 2}}'::jsonb,
+          'an asset served by the bulk call still gets its corporate actions when flagged');
+update pipeline.asset_processing_state set corporate_actions_due = false;
 delete from pipeline.work_items;
 
 -- setup: 5 calls left; an older fundamentals request (10 calls) before a prices request (1 call)
