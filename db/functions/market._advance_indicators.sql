@@ -17,19 +17,24 @@ declare
 begin
     select * into v_bench from market._indicator_benchmark(p_as_of);
     with fresh as (
-        -- the new bars, adjusted, as arrays per asset (a primary-key range per asset)
+        -- the new bars, adjusted, as arrays per asset (a primary-key range per asset, read in key
+        -- order, so the aggregates need no sort of their own)
         select st.asset_id, f.d, f.h, f.l, f.c, f.v
         from market.indicator_state as st
         inner join unnest(p_asset_ids) as ids (asset_id) on st.asset_id = ids.asset_id
         cross join lateral (
             select
-                array_agg(p.trade_date order by p.trade_date) as d,
-                array_agg(p.high * (p.adjusted_close / p.close) order by p.trade_date) as h,
-                array_agg(p.low * (p.adjusted_close / p.close) order by p.trade_date) as l,
-                array_agg(p.close * (p.adjusted_close / p.close) order by p.trade_date) as c,
-                array_agg(p.volume order by p.trade_date) as v
-            from market.stock_prices as p
-            where p.asset_id = st.asset_id and p.trade_date > st.last_trade_date and p.trade_date <= p_as_of
+                array_agg(p.trade_date) as d,
+                array_agg(p.high * (p.adjusted_close / p.close)) as h,
+                array_agg(p.low * (p.adjusted_close / p.close)) as l,
+                array_agg(p.close * (p.adjusted_close / p.close)) as c,
+                array_agg(p.volume) as v
+            from (
+                select sp.trade_date, sp.high, sp.low, sp.close, sp.adjusted_close, sp.volume
+                from market.stock_prices as sp
+                where sp.asset_id = st.asset_id and sp.trade_date > st.last_trade_date and sp.trade_date <= p_as_of
+                order by sp.trade_date
+            ) as p
         ) as f
         where f.d is not null
     ),
@@ -52,7 +57,14 @@ begin
         inner join fresh as f on st.asset_id = f.asset_id
     ),
     computed as (
-        select b.asset_id, b.bar_count - b.n_ctx + cardinality(b.d) as bar_count, r.*
+        -- the new state's windows ride on the row that carries the state (the asset's last row)
+        select
+            b.asset_id, b.bar_count - b.n_ctx + cardinality(b.d) as bar_count, r.*,
+            case when r.state is not null then b.d[greatest(1, cardinality(b.d) - 251):] end as new_dates,
+            case when r.state is not null then b.c[greatest(1, cardinality(b.c) - 251):] end as new_close,
+            case when r.state is not null then b.h[greatest(1, cardinality(b.h) - 29):] end as new_high,
+            case when r.state is not null then b.l[greatest(1, cardinality(b.l) - 29):] end as new_low,
+            case when r.state is not null then b.v[greatest(1, cardinality(b.v) - 89):] end as new_volume
         from bars as b
         cross join lateral market._compute_indicators(
             b.d, b.c, b.h, b.l, b.c, b.v, v_bench.dates, v_bench.closes,
@@ -77,14 +89,13 @@ begin
             last_trade_date = cm.trade_date,
             bar_count = cm.bar_count,
             state = cm.state,
-            recent_dates = b.d[greatest(1, cardinality(b.d) - 251):],
-            recent_close = b.c[greatest(1, cardinality(b.c) - 251):],
-            recent_high = b.h[greatest(1, cardinality(b.h) - 29):],
-            recent_low = b.l[greatest(1, cardinality(b.l) - 29):],
-            recent_volume = b.v[greatest(1, cardinality(b.v) - 89):],
+            recent_dates = cm.new_dates,
+            recent_close = cm.new_close,
+            recent_high = cm.new_high,
+            recent_low = cm.new_low,
+            recent_volume = cm.new_volume,
             computed_at = now()
         from computed as cm
-        inner join bars as b on cm.asset_id = b.asset_id
         where cm.state is not null and st.asset_id = cm.asset_id
         returning 1
     )

@@ -16,52 +16,50 @@ select
     p.adjusted_close,
     p.high * (p.adjusted_close / p.close) as adjusted_high,
     p.volume,
-    pp.adjusted_close as previous_adjusted_close,
-    100 * (p.adjusted_close / pp.adjusted_close - 1) as change_pct,
+    p.previous_adjusted_close,
+    100 * (p.adjusted_close / p.previous_adjusted_close - 1) as change_pct,
     ti.*,
-    prev.rsi_14 as rsi_14_prev,
-    prev.macd_line as macd_line_prev,
-    prev.macd_signal as macd_signal_prev,
-    prev.macd_hist as macd_hist_prev,
-    prev.sma_50 as sma_50_prev,
-    prev.sma_200 as sma_200_prev,
-    prev.high_52w as high_52w_prev,
-    prev.low_52w as low_52w_prev,
     f.market_cap,
     f.pe_ratio,
     f.eps,
     f.dividend_yield,
     f.beta as fundamentals_beta
-from market.indicator_state as s
-inner join market.assets as a on s.asset_id = a.asset_id
-inner join market.technical_indicators as ti
-    on s.asset_id = ti.asset_id and s.last_trade_date = ti.trade_date
-inner join market.stock_prices as p
-    on s.asset_id = p.asset_id and s.last_trade_date = p.trade_date
-left join lateral (
-    select sp.adjusted_close
+from market.assets as a
+-- the asset's latest indicator row and the one before it: one backward primary-key scan of two rows
+-- (the latest row is the state's last bar: rows after it never exist)
+cross join lateral (
+    select
+        t.*,
+        lead(t.rsi_14) over w as rsi_14_prev,
+        lead(t.macd_line) over w as macd_line_prev,
+        lead(t.macd_signal) over w as macd_signal_prev,
+        lead(t.macd_hist) over w as macd_hist_prev,
+        lead(t.sma_50) over w as sma_50_prev,
+        lead(t.sma_200) over w as sma_200_prev,
+        lead(t.high_52w) over w as high_52w_prev,
+        lead(t.low_52w) over w as low_52w_prev
+    from market.technical_indicators as t
+    where t.asset_id = a.asset_id
+    window w as (order by t.trade_date desc)
+    order by t.trade_date desc
+    limit 1
+) as ti
+-- that day's bar and the previous bar's adjusted close, the same way
+cross join lateral (
+    select
+        sp.trade_date,
+        sp.close,
+        sp.adjusted_close,
+        sp.high,
+        sp.volume,
+        lead(sp.adjusted_close) over (order by sp.trade_date desc) as previous_adjusted_close
     from market.stock_prices as sp
-    where sp.asset_id = s.asset_id and sp.trade_date < s.last_trade_date
+    where sp.asset_id = a.asset_id and sp.trade_date <= ti.trade_date
     order by sp.trade_date desc
     limit 1
-) as pp on true
-left join lateral (
-    select
-        t2.rsi_14,
-        t2.macd_line,
-        t2.macd_signal,
-        t2.macd_hist,
-        t2.sma_50,
-        t2.sma_200,
-        t2.high_52w,
-        t2.low_52w
-    from market.technical_indicators as t2
-    where t2.asset_id = s.asset_id and t2.trade_date < s.last_trade_date
-    order by t2.trade_date desc
-    limit 1
-) as prev on true
-left join market.fundamentals as f on s.asset_id = f.asset_id
-where a.is_active
+) as p
+left join market.fundamentals as f on a.asset_id = f.asset_id
+where a.is_active and p.trade_date = ti.trade_date
 with data;
 
 create unique index screener_latest_asset_idx on market.screener_latest (asset_id);
