@@ -253,6 +253,13 @@ def main() -> None:
 
             timed("screener: market.refresh_screener()  (target < 2 s)", screener)
             timed("screener again: market.refresh_screener()", screener)
+            # the daily cycle once more, on the state and tables the first one left behind
+            conn.autocommit = True
+            conn.execute("vacuum analyze market.stock_prices")
+            conn.autocommit = False
+            nxt = add_next_day(conn)
+            timed(f"daily incremental again: market.refresh_indicators('{nxt}')", daily)
+            timed("screener after it: market.refresh_screener()", screener)
     finally:
         if not args.keep:
             with psycopg.connect(server, autocommit=True) as admin:

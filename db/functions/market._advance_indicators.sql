@@ -14,8 +14,20 @@ as $$
 declare
     v_bench record;
     v_rows bigint;
+    v_from date;
+    v_skip integer;
 begin
     select * into v_bench from market._indicator_benchmark(p_as_of);
+    -- Only the benchmark bars from the last one on or before the earliest context bar are ever
+    -- read: pass just those (every kernel call copies its arguments; the history can be decades).
+    select min(st.recent_dates[1]) into v_from
+    from market.indicator_state as st
+    where st.asset_id = any(p_asset_ids);
+    select count(*) into v_skip from unnest(v_bench.dates) as bd (d) where bd.d <= v_from;
+    if v_skip > 1 then
+        v_bench.dates := v_bench.dates[v_skip:];
+        v_bench.closes := v_bench.closes[v_skip:];
+    end if;
     with fresh as (
         -- the new bars, adjusted, as arrays per asset (a primary-key range per asset, read in key
         -- order, so the aggregates need no sort of their own)

@@ -27,7 +27,7 @@ select
 from market.assets as a
 -- the asset's latest indicator row and the one before it: one backward primary-key scan of two rows
 -- (the latest row is the state's last bar: rows after it never exist)
-cross join lateral (
+inner join lateral (
     select
         t.*,
         lead(t.rsi_14) over w as rsi_14_prev,
@@ -43,9 +43,9 @@ cross join lateral (
     window w as (order by t.trade_date desc)
     order by t.trade_date desc
     limit 1
-) as ti
+) as ti on true
 -- that day's bar and the previous bar's adjusted close, the same way
-cross join lateral (
+inner join lateral (
     select
         sp.trade_date,
         sp.close,
@@ -57,7 +57,7 @@ cross join lateral (
     where sp.asset_id = a.asset_id and sp.trade_date <= ti.trade_date
     order by sp.trade_date desc
     limit 1
-) as p
+) as p on true
 left join market.fundamentals as f on a.asset_id = f.asset_id
 where a.is_active and p.trade_date = ti.trade_date
 with data;
