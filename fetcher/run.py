@@ -23,7 +23,8 @@ failure recorded with class 'quota' stops the claiming of the other processes of
 on 401/403 (configuration), at the deadline, or on an unexpected error. Items claimed but
 not fetched are handed back with record_failure('quota' after a 402, else 'transient'),
 which never blames the ticker. A transient failure (retries exhausted) hands the item back
-to pending, except on its third claim: then it counts as a permanent failure of the ticker
+to pending, except when it is the item's third (claims handed back unfetched are not
+counted): then it counts as a permanent failure of the ticker
 (backoff), so one ticker the provider keeps failing on cannot loop until the deadline and
 spend calls on every lap. Exit code 0: done, quota or deadline; 2: configuration;
 1: an error (or the provider stayed unavailable).
@@ -69,7 +70,7 @@ LAND = (
 )
 EXIT_OK, EXIT_ERROR, EXIT_CONFIGURATION = 0, 1, 2
 LIMIT_HEADROOM = 0.98
-MAX_TRANSIENT_CLAIMS = 3  # an item failing transiently on its 3rd claim counts as permanent
+MAX_TRANSIENT_CLAIMS = 3  # an item failing transiently on 3 claims counts as permanent
 MAX_CONNECTION_LOSSES = 5  # database connections lost in a row before the run gives up
 
 
@@ -415,11 +416,15 @@ class Runner:
                             # another thread): hand it back like an unfetched item, never
                             # escalate it against the ticker
                             error_class = stopping
-                        elif error_class == "transient" and item.attempt >= MAX_TRANSIENT_CLAIMS:
+                        elif (
+                            error_class == "transient"
+                            and item.attempt >= MAX_TRANSIENT_CLAIMS
+                            and self._earlier_fetch_failures(cur, item) + 1 >= MAX_TRANSIENT_CLAIMS
+                        ):
                             # the provider answers others but not this one: count it (backoff)
                             # instead of handing it back to be claimed again for ever
                             error_class = "permanent"
-                            message = f"still failing after {item.attempt} claims: {message}"
+                            message = f"still failing after {MAX_TRANSIENT_CLAIMS} claims: {message}"
                         fenced = self._fail(cur, item, error_class, message, a.status)
                         outcome = "failed" if error_class in ("permanent", "data") else "returned"
                         self._local.failure = (error_class, message)
@@ -444,6 +449,21 @@ class Runner:
                     outcome = "failed" if error_class == "data" else "returned"
                     self._local.failure = (error_class, message)
         return outcome
+
+    @staticmethod
+    def _earlier_fetch_failures(cur: psycopg.Cursor, item: WorkItem) -> int:
+        """Earlier claims of the item that ended in a transient failure of the provider.
+
+        Claims handed back unfetched (a stop: quota, deadline, SIGTERM) do not count: an item
+        released by two stopped runs has not failed, and its first failure must not be
+        escalated against the ticker.
+        """
+        cur.execute(
+            "select count(*) from pipeline.asset_processing_details where work_item_id = %s"
+            " and outcome = 'failure' and error_class = 'transient' and message not like 'not fetched:%%'",
+            (item.work_item_id,),
+        )
+        return cur.fetchone()[0]
 
     def _succeed(self, cur: psycopg.Cursor, item: WorkItem, result: dict) -> bool:
         cur.execute(

@@ -395,3 +395,23 @@ def test_items_claimed_with_a_lost_answer_are_claimed_again_after_their_lease(db
     assert {i["status"] for i in items(db_url, execution_id)} == {"done"}
     assert fake.counts()["by_code"]["eod"] == {c: {"200": 1} for c in codes}
     assert_ledger_matches_server(db_url, fake)
+
+
+def test_claims_handed_back_unfetched_do_not_count_towards_blaming_the_ticker(db_url, tmp_path, fake):
+    """Two stopped runs handed the item back unfetched; its third claim is its first failure:
+    it goes back to pending (transient), the ticker is not blamed."""
+    prepare_db(db_url, tmp_path / "tickers", ["AAPL.US"])
+    execution_id, _ = plan(db_url, TODAY)
+    runner = make_runner(db_url, fake.url, execution_id, max_attempts=1)
+    for _ in range(2):
+        [item] = runner.claim(1)
+        runner.release(item, "terminated (SIGTERM)")
+    fake.inject(r"^/api/fundamentals/AAPL\.US$", 503, "Service Unavailable")
+    [item] = runner.claim(1)
+    assert item.attempt == 3
+    assert runner.process(item) == "returned"
+    runner._close_all()
+    [state] = items(db_url, execution_id)
+    assert (state["status"], state["error_class"]) == ("pending", "transient")
+    assert asset_state(db_url, "AAPL.US")["consecutive_failures"] == 0
+    assert_ledger_matches_server(db_url, fake)
