@@ -13,7 +13,7 @@ from screener_common.sql import finish_execution, sql_task, start_execution
     start_date=settings.START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args=settings.DEFAULT_ARGS,
+    default_args=settings.default_args(),
     tags=["screener", "indicators"],
     doc_md=__doc__,
 )
@@ -29,6 +29,7 @@ def calculate_indicators():
     check = check_execution()
 
     start >> refresh >> screener >> finish >> check
+    [start, refresh, screener] >> check  # the run fails when a step failed, though finishing ran
 
 
 calculate_indicators()

@@ -5,6 +5,8 @@ from airflow.sdk import dag
 from screener_common import settings
 from screener_common.sql import sql_task
 
+# A collection run's fetchers stop after 50 minutes; an execution running this long is dead.
+STALE_AFTER = "6 hours"
 NOW = "{{ (data_interval_end or logical_date or dag_run.run_after).isoformat() }}"
 
 
@@ -13,15 +15,18 @@ NOW = "{{ (data_interval_end or logical_date or dag_run.run_after).isoformat() }
     start_date=settings.START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args=settings.DEFAULT_ARGS,
+    default_args=settings.default_args(),
     tags=["screener", "maintenance"],
     doc_md=__doc__,
 )
 def maintenance_daily():
     leases = sql_task("reap_expired_leases", "select pipeline.reap_expired_leases(%(now)s::timestamptz)",
                       {"now": NOW})
-    stale = sql_task("reap_stale_executions", "select pipeline.reap_stale_executions(%(now)s::timestamptz)",
-                     {"now": NOW})
+    stale = sql_task(
+        "reap_stale_executions",
+        "select pipeline.reap_stale_executions(%(older_than)s::interval, %(now)s::timestamptz)",
+        {"older_than": STALE_AFTER, "now": NOW},
+    )
     prune = sql_task("prune_logs", "select pipeline.prune_logs(%(now)s::timestamptz)", {"now": NOW})
     analyze = sql_task(
         "analyze_hot_tables",

@@ -1,12 +1,16 @@
-"""refresh_universe_weekly: refresh the symbol lists from EODHD, then sync them into the universe.
+"""refresh_universe_weekly: refresh the symbol lists from EODHD (exchange-symbol-list, one call
+per exchange, charged to this run's execution), then sync them into the universe.
 
 New listings get a state row and are planned (initial load) by the next collection run;
-fundamentals are refreshed per asset on the schedule in pipeline.settings.
+fundamentals are refreshed per asset on the schedule in pipeline.settings. In Kubernetes mode
+the two pods share config/tickers through SCREENER_K8S_TICKERS_PVC.
 """
 from airflow.sdk import dag
 
 from screener_common import settings
+from screener_common.checks import check_execution
 from screener_common.fetcher_task import fetcher_task
+from screener_common.sql import finish_execution, start_execution
 
 
 @dag(
@@ -14,15 +18,20 @@ from screener_common.fetcher_task import fetcher_task
     start_date=settings.START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args=settings.DEFAULT_ARGS,
+    default_args=settings.default_args(),
     tags=["screener", "universe"],
     doc_md=__doc__,
 )
 def refresh_universe_weekly():
-    refresh = fetcher_task("refresh_universe", ["refresh-universe"], pool=settings.EODHD_POOL)
+    start = start_execution("refresh_universe_weekly")
+    refresh = fetcher_task("refresh_universe", ["refresh-universe", "--execution-id", settings.EXECUTION_ID],
+                           pool=settings.EODHD_POOL)
     sync = fetcher_task("sync_universe", ["sync-universe", "--as-of", settings.AS_OF_DATE])
+    finish = finish_execution()
+    check = check_execution()
 
-    refresh >> sync
+    start >> refresh >> sync >> finish >> check
+    [start, refresh, sync] >> check  # the run fails when a step failed, though finishing ran
 
 
 refresh_universe_weekly()

@@ -112,19 +112,38 @@ create table market.indicator_state (
     last_trade_date date not null,
     bar_count integer not null,
     state double precision[] not null,
+    recent_dates date[] not null,
+    recent_close double precision[] not null,
+    recent_high double precision[] not null,
+    recent_low double precision[] not null,
+    recent_volume double precision[] not null,
     computed_at timestamptz not null default now(),
     constraint indicator_state_pkey primary key (asset_id),
     constraint indicator_state_asset_fkey foreign key (asset_id) references market.assets (asset_id),
     constraint indicator_state_dates_ordered check (first_trade_date <= last_trade_date),
     constraint indicator_state_bar_count_positive check (bar_count > 0)
-);
+) with (fillfactor = 50);
+-- rewritten every day: leave room for HOT updates; the windows do not compress, so do not try
+alter table market.indicator_state alter column state set storage external;
+alter table market.indicator_state alter column recent_dates set storage external;
+alter table market.indicator_state alter column recent_close set storage external;
+alter table market.indicator_state alter column recent_high set storage external;
+alter table market.indicator_state alter column recent_low set storage external;
+alter table market.indicator_state alter column recent_volume set storage external;
 comment on table market.indicator_state is
-'Per-asset running state after the last bar with indicators: the daily update continues from it '
-'(market.refresh_indicators) with the same code as the full pass (market._compute_indicators).';
+'Per-asset running state after the last bar with indicators, and the recent adjusted bars it needs: '
+'the daily update continues from it (market.refresh_indicators) without reading older prices, '
+'with the same code as the full pass (market._compute_indicators).';
 comment on column market.indicator_state.first_trade_date is 'First bar the state was built from (earlier bars appearing later force a rebuild).';
 comment on column market.indicator_state.last_trade_date is 'Last bar included in the state and in market.technical_indicators.';
 comment on column market.indicator_state.bar_count is 'Number of bars included (the absolute index of the next bar).';
 comment on column market.indicator_state.state is 'Running sums, EMA/Wilder states, SAR and ring values; layout defined by market._compute_indicators.';
+comment on column market.indicator_state.recent_dates is
+'Dates of the last (up to) 252 bars included, oldest first: the window the daily step continues from.';
+comment on column market.indicator_state.recent_close is 'Adjusted closes of the last (up to) 252 bars.';
+comment on column market.indicator_state.recent_high is 'Adjusted highs of the last (up to) 30 bars.';
+comment on column market.indicator_state.recent_low is 'Adjusted lows of the last (up to) 30 bars.';
+comment on column market.indicator_state.recent_volume is 'Volumes of the last (up to) 90 bars.';
 comment on column market.indicator_state.computed_at is 'When the state was last written.';
 
 -- ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 in both executor modes; the DAGs have the shape the pipeline relies on."""
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -55,8 +56,13 @@ def test_collection_dag_shape(monkeypatch):
         chain = ["start_execution", "sync_universe", "discover_delta", "plan_workers", "fetch",
                  "finish_execution", "check_execution"]
         for upstream, downstream in zip(chain, chain[1:]):
-            assert dag.get_task(upstream).downstream_task_ids == {downstream}, (dag_id, upstream)
+            assert downstream in dag.get_task(upstream).downstream_task_ids, (dag_id, upstream)
+        # every step before the fetch fails the run directly; fetch workers only through the status
+        assert dag.get_task("check_execution").upstream_task_ids == {
+            "start_execution", "sync_universe", "discover_delta", "plan_workers", "finish_execution"}
         assert dag.get_task("finish_execution").trigger_rule == "all_done"
+        # bad conf is a validation error: it fails the run at once, not after retries
+        assert dag.get_task("start_execution").retries == 0
         fetch = dag.get_task("fetch")
         assert fetch.partial_kwargs["pool"] == "eodhd_api"
         outlets = dag.get_task("check_execution").outlets
@@ -70,6 +76,9 @@ def test_indicators_dag_is_scheduled_on_the_prices_asset():
     assert "screener_prices" in str(dag.timetable.asset_condition)
     assert [t.task_id for t in dag.topological_sort()] == [
         "start_execution", "refresh_indicators", "refresh_screener", "finish_execution", "check_execution"]
+    assert dag.get_task("finish_execution").trigger_rule == "all_done"
+    assert dag.get_task("check_execution").upstream_task_ids == {
+        "start_execution", "refresh_indicators", "refresh_screener", "finish_execution"}
 
 
 def test_sql_tasks_bind_parameters():
@@ -86,3 +95,37 @@ def test_sql_tasks_bind_parameters():
                 for name in t.parameters:
                     assert f"%({name})s" in t.sql, (dag.dag_id, t.task_id, name)
     assert seen >= 12
+
+
+@pytest.mark.parametrize("interval_end, logical, expected", [
+    ("2026-11-24T21:30:00+00:00", "2026-11-24T21:30:00+00:00", "2026-11-24T21:30:00+00:00"),  # scheduled
+    (None, "2026-11-24T12:00:00+00:00", "2026-11-24T12:00:00+00:00"),  # manual with a logical date
+    (None, None, "2026-11-25T06:00:00+00:00"),  # asset-triggered: no interval, no logical date
+])
+def test_start_execution_binds_run_values(interval_end, logical, expected):
+    """The as-of time falls back from the data interval end to the logical date to run_after;
+    the conf reaches the database as JSON without Airflow's own `workers` param."""
+    import copy
+    from types import SimpleNamespace
+
+    import pendulum
+
+    bag = airflow_support.dag_bag()
+    for dag_id in ("calculate_indicators", "data_collection_equities"):
+        dag = bag.dags[dag_id]
+        op = copy.deepcopy(dag.get_task("start_execution"))
+        parse = lambda v: pendulum.parse(v) if v else None  # noqa: E731
+        conf = {"tickers": ["AAPL.US"], "workers": 3}
+        context = {
+            "run_id": "asset_triggered__2026-11-25T06:00:00+00:00", "dag": dag, "task": op, "params": {},
+            "data_interval_end": parse(interval_end), "logical_date": parse(logical),
+            "dag_run": SimpleNamespace(run_after=pendulum.parse("2026-11-25T06:00:00+00:00"), conf=conf),
+        }
+        op.render_template_fields(context)
+        assert op.parameters["process_name"] == dag_id
+        assert op.parameters["run_id"] == "asset_triggered__2026-11-25T06:00:00+00:00"
+        assert pendulum.parse(op.parameters["as_of"]) == pendulum.parse(expected)
+        assert json.loads(op.parameters["conf"]) == conf  # 'workers' is removed in SQL
+        assert "- 'workers'" in op.sql
+        if dag_id == "data_collection_equities":
+            assert "GBOND" not in json.loads(op.parameters["defaults"])["exchanges"]

@@ -54,7 +54,8 @@ def kubernetes_mode(monkeypatch, tmp_path):
 def _context(dag, op, try_number: int, map_index: int = -1) -> dict:
     when = pendulum.datetime(2026, 11, 24, 21, 30, tz="UTC")
     ti = SimpleNamespace(dag_id=dag.dag_id, task_id=op.task_id, map_index=map_index,
-                         try_number=try_number, run_id=RUN_ID)
+                         try_number=try_number, run_id=RUN_ID,
+                         xcom_pull=lambda task_ids=None, **_: [[42]])  # the execution id
     return {
         "ti": ti, "task_instance": ti, "run_id": RUN_ID, "dag": dag, "task": op, "params": {},
         "data_interval_end": when, "logical_date": when, "ds": "2026-11-24",
@@ -133,6 +134,19 @@ def test_mapped_fetch_pods(kubernetes_mode):
             assert f"-w{map_index}-t{try_number}-" in pod.metadata.name
             names.add(pod.metadata.name)
     assert len(names) == 4
+
+
+def test_refresh_and_sync_share_the_tickers_claim(kubernetes_mode, monkeypatch):
+    monkeypatch.setenv("SCREENER_K8S_TICKERS_PVC", "screener-tickers")
+    dag = airflow_support.dag_bag().dags["refresh_universe_weekly"]
+    for task_id in ("refresh_universe", "sync_universe"):
+        op = dag.get_task(task_id)
+        pod = _render(dag, op, 1)
+        _check_pod(pod)
+        (volume,) = pod.spec.volumes
+        assert volume.persistent_volume_claim.claim_name == "screener-tickers"
+        assert [m.mount_path for m in pod.spec.containers[0].volume_mounts] == ["/app/config/tickers"]
+    assert dag.get_task("refresh_universe").pool == "eodhd_api"
 
 
 def test_safe_label_values():

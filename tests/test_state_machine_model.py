@@ -167,6 +167,6 @@ def test_database_follows_the_state_machine_model(postgresql):
     machine = make_machine(postgresql)
     run_state_machine_as_test(
         machine,
-        settings=settings(max_examples=60, stateful_step_count=30, deadline=None,
+        settings=settings(max_examples=40, stateful_step_count=30, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow]),
     )

@@ -2,7 +2,8 @@
 
 start_execution -> sync_universe -> discover_delta -> plan_workers -> fetch (mapped, pool
 eodhd_api) -> finish_execution (all_done) -> check_execution (fails the run when the
-execution failed; on success or partial emits the prices Asset that schedules indicators).
+execution failed or a step before the fetch failed; on success or partial emits the prices
+Asset that schedules indicators).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def build_collection_dag(dag_id: str, *, universes: list[str], exchanges: list[s
         start_date=settings.START_DATE,
         catchup=False,
         max_active_runs=1,
-        default_args=settings.DEFAULT_ARGS,
+        default_args=settings.default_args(),
         tags=["screener", *tags],
         params={
             "workers": Param(settings.default_workers(), type="integer", minimum=1, maximum=32,
@@ -52,7 +53,9 @@ def build_collection_dag(dag_id: str, *, universes: list[str], exchanges: list[s
         def plan_workers(params=None, ti=None) -> list[list[str]]:
             """One fetcher argument list per worker (ids only: the plan lives in the database)."""
             execution_id = str(int(ti.xcom_pull(task_ids="start_execution")[0][0]))
-            return [["run", "--execution-id", execution_id] for _ in range(int(params["workers"]))]
+            return [["run", "--execution-id", execution_id, "--worker-name", f"{dag_id}-w{i}",
+                     "--rate-share", str(settings.EODHD_POOL_SLOTS)]
+                    for i in range(int(params["workers"]))]
 
         workers = plan_workers()
         fetch = fetcher_task("fetch", expand_args=workers, pool=settings.EODHD_POOL)
@@ -60,5 +63,8 @@ def build_collection_dag(dag_id: str, *, universes: list[str], exchanges: list[s
         check = check_execution(outlets=[PRICES_ASSET])
 
         start >> sync >> discover >> workers >> fetch >> finish >> check
+        # A failed fetch worker leaves a partial execution (the check decides); a failure
+        # before the fetch fails the run even though finishing ran.
+        [start, sync, discover, workers] >> check
 
     return collection()

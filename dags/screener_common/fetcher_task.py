@@ -71,7 +71,15 @@ def pod_operator_kwargs(task_id: str, *, mapped: bool) -> dict[str, Any]:
 
     # A unique name per try (and per mapped worker); the operator appends a random suffix too.
     worker = "-w{{ ti.map_index }}" if mapped else ""
+    volumes: dict[str, Any] = {}
+    if k.tickers_pvc:
+        volumes = {
+            "volumes": [k8s.V1Volume(name="tickers", persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(
+                claim_name=k.tickers_pvc))],
+            "volume_mounts": [k8s.V1VolumeMount(name="tickers", mount_path="/app/config/tickers")],
+        }
     return {
+        **volumes,
         "name": f"fetcher-{dns_name(task_id)}{worker}-t{{{{ ti.try_number }}}}",
         "random_name_suffix": True,
         "namespace": k.namespace,

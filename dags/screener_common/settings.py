@@ -7,7 +7,10 @@ SCREENER_K8S_SECRET        Secret holding database-url and eodhd-api-token (defa
 SCREENER_K8S_IN_CLUSTER    true when Airflow runs in the cluster (default: true unless a config file is set)
 SCREENER_K8S_CONFIG_FILE   kube config file when Airflow runs outside the cluster
 SCREENER_EODHD_BASE_URL    API base URL given to pods (default https://eodhd.com/api)
+SCREENER_K8S_TICKERS_PVC   PersistentVolumeClaim mounted at /app/config/tickers in every pod, so
+                           refresh-universe and sync-universe (separate pods) share the files
 SCREENER_FETCHER_WORKERS   default number of parallel fetcher workers per run (default 4)
+SCREENER_TASK_RETRIES      retries per task, with exponential backoff from 1 minute (default 2)
 
 Reading these is plain environment access: no database, network or Variable at import time.
 """
@@ -23,23 +26,33 @@ import pendulum
 DB_CONN_ID = "screener_db"
 EODHD_CONN_ID = "eodhd_api"
 EODHD_POOL = "eodhd_api"
+# Slots of the eodhd_api pool (scripts/airflow_env.sh creates it with this many): at most this
+# many fetcher workers run at once across all DAGs, so each sends at most 1/slots of the
+# token's per-minute limit (`run --rate-share`) and together they stay under it.
+EODHD_POOL_SLOTS = int(os.environ.get("SCREENER_EODHD_POOL_SLOTS", "8"))
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 
 # The execution id returned by the start_execution task (SQLExecuteQueryOperator pushes rows).
 EXECUTION_ID = "{{ ti.xcom_pull(task_ids='start_execution')[0][0] }}"
+# The same, or '' when start_execution failed (then there is no execution to finish).
+EXECUTION_ID_OR_EMPTY = "{{ (ti.xcom_pull(task_ids='start_execution') or [['']])[0][0] }}"
 # The business time of a run: the data interval end of a scheduled run, else the logical date,
 # else (an asset-triggered or manual run without one) when the run was due.
 AS_OF = "{{ (data_interval_end or logical_date or dag_run.run_after).isoformat() }}"
 AS_OF_DATE = "{{ (data_interval_end or logical_date or dag_run.run_after).strftime('%Y-%m-%d') }}"
 
-DEFAULT_ARGS = {
-    "owner": "screener",
-    "retries": 2,
-    "retry_delay": dt.timedelta(minutes=1),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": dt.timedelta(minutes=15),
-}
+
+
+def default_args() -> dict:
+    """Retries with exponential backoff (1, 2, 4 ... minutes, at most 15)."""
+    return {
+        "owner": "screener",
+        "retries": int(os.environ.get("SCREENER_TASK_RETRIES", "2")),
+        "retry_delay": dt.timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": dt.timedelta(minutes=15),
+    }
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,7 @@ class KubernetesSettings:
     in_cluster: bool
     config_file: str | None
     eodhd_base_url: str
+    tickers_pvc: str | None = None
 
 
 def executor_mode() -> str:
@@ -70,6 +84,7 @@ def kubernetes_settings() -> KubernetesSettings:
         in_cluster=env.get("SCREENER_K8S_IN_CLUSTER", default_in_cluster).lower() in ("1", "true", "yes"),
         config_file=config_file,
         eodhd_base_url=env.get("SCREENER_EODHD_BASE_URL", "https://eodhd.com/api"),
+        tickers_pvc=env.get("SCREENER_K8S_TICKERS_PVC") or None,
     )
 
 

@@ -22,15 +22,18 @@ def sql_task(task_id: str, sql: str, parameters: dict[str, Any] | None = None, *
 def start_execution(process_name: str, defaults: dict[str, Any] | None = None):
     """pipeline.start_execution for this run; dag_run.conf keys override the DAG's defaults.
 
+    The DAG param `workers` (also carried in dag_run.conf) is Airflow's, not the execution's.
     Bad conf (unknown ticker or exchange, malformed date) raises in the database with a
-    message naming the problem, so the run fails here, before any API call.
+    message naming the problem, so the run fails here, before any API call, and at once:
+    the task is not retried (a validation error stays one; re-trigger the run after a
+    database outage).
     """
     import json
 
     return sql_task(
         "start_execution",
         "select pipeline.start_execution(%(process_name)s, %(run_id)s, %(as_of)s::timestamptz,"
-        " %(defaults)s::jsonb || %(conf)s::jsonb)",
+        " %(defaults)s::jsonb || (%(conf)s::jsonb - 'workers'))",
         {
             "process_name": process_name,
             "run_id": "{{ run_id }}",
@@ -38,14 +41,20 @@ def start_execution(process_name: str, defaults: dict[str, Any] | None = None):
             "defaults": json.dumps(defaults or {}, sort_keys=True),
             "conf": "{{ (dag_run.conf or {}) | tojson }}",
         },
+        retries=0,
     )
 
 
 def finish_execution():
-    """pipeline.finish_execution: always runs (all_done) so no execution stays 'running'."""
+    """pipeline.finish_execution: always runs (all_done) so no execution stays 'running'.
+
+    When start_execution itself failed (bad conf) there is no execution: nothing is called.
+    """
     return sql_task(
         "finish_execution",
-        "select pipeline.finish_execution(%(execution_id)s::bigint)",
-        {"execution_id": settings.EXECUTION_ID},
+        "select pipeline.finish_execution(x.execution_id)"
+        " from (select nullif(%(execution_id)s, '')::bigint as execution_id) as x"
+        " where x.execution_id is not null",
+        {"execution_id": settings.EXECUTION_ID_OR_EMPTY},
         trigger_rule="all_done",
     )

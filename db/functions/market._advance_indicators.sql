@@ -1,54 +1,61 @@
 -- Daily step: continues each given asset from its stored state over its bars after
--- last_trade_date up to p_as_of (context: the 260 bars before). Called by market.refresh_indicators.
--- Idempotent: rows after the state's last bar are replaced.
+-- last_trade_date up to p_as_of. Earlier bars come from the state's recent windows, never from
+-- market.stock_prices. Called by market.refresh_indicators. Not idempotent by itself (the state
+-- moves on); refresh_indicators is. Rows after a state's last bar never exist (a rebuild deletes
+-- the asset's rows first); one would fail the primary key.
 create or replace function market._advance_indicators(p_asset_ids bigint[], p_as_of date)
 returns bigint
 language plpgsql
 volatile
 set search_path = ''
+set jit = off
+set work_mem = '256MB'
 as $$
 declare
     v_bench record;
     v_rows bigint;
 begin
     select * into v_bench from market._indicator_benchmark(p_as_of);
-    delete from market.technical_indicators as ti
-    using market.indicator_state as st
-    where st.asset_id = any(p_asset_ids) and ti.asset_id = st.asset_id and ti.trade_date > st.last_trade_date;
-    with bars as (
-        select
-            st.asset_id, st.bar_count, st.state, ctx.n_ctx, ctx.d, ctx.o, ctx.h, ctx.l, ctx.c, ctx.v
+    with fresh as (
+        -- the new bars, adjusted, as arrays per asset (a primary-key range per asset)
+        select st.asset_id, f.d, f.h, f.l, f.c, f.v
         from market.indicator_state as st
+        inner join unnest(p_asset_ids) as ids (asset_id) on st.asset_id = ids.asset_id
         cross join lateral (
             select
-                count(*) filter (where u.trade_date <= st.last_trade_date)::integer as n_ctx,
-                array_agg(u.trade_date order by u.trade_date) as d,
-                array_agg(u.open * (u.adjusted_close / u.close) order by u.trade_date) as o,
-                array_agg(u.high * (u.adjusted_close / u.close) order by u.trade_date) as h,
-                array_agg(u.low * (u.adjusted_close / u.close) order by u.trade_date) as l,
-                array_agg(u.close * (u.adjusted_close / u.close) order by u.trade_date) as c,
-                array_agg(u.volume order by u.trade_date) as v
-            from (
-                (
-                    select p.trade_date, p.open, p.high, p.low, p.close, p.adjusted_close, p.volume
-                    from market.stock_prices as p
-                    where p.asset_id = st.asset_id and p.trade_date <= st.last_trade_date
-                    order by p.trade_date desc
-                    limit 260
-                )
-                union all
-                select p.trade_date, p.open, p.high, p.low, p.close, p.adjusted_close, p.volume
-                from market.stock_prices as p
-                where p.asset_id = st.asset_id and p.trade_date > st.last_trade_date and p.trade_date <= p_as_of
-            ) as u
-        ) as ctx
-        where st.asset_id = any(p_asset_ids) and cardinality(ctx.d) > ctx.n_ctx
+                array_agg(p.trade_date order by p.trade_date) as d,
+                array_agg(p.high * (p.adjusted_close / p.close) order by p.trade_date) as h,
+                array_agg(p.low * (p.adjusted_close / p.close) order by p.trade_date) as l,
+                array_agg(p.close * (p.adjusted_close / p.close) order by p.trade_date) as c,
+                array_agg(p.volume order by p.trade_date) as v
+            from market.stock_prices as p
+            where p.asset_id = st.asset_id and p.trade_date > st.last_trade_date and p.trade_date <= p_as_of
+        ) as f
+        where f.d is not null
+    ),
+    bars as (
+        -- context = the stored windows (NaN where a window is shorter than 252) + the new bars
+        select
+            st.asset_id,
+            st.bar_count,
+            st.state,
+            cardinality(st.recent_dates) as n_ctx,
+            st.recent_dates || f.d as d,
+            st.recent_close || f.c as c,
+            array_fill('NaN'::float8, array[cardinality(st.recent_dates) - cardinality(st.recent_high)])
+            || st.recent_high || f.h as h,
+            array_fill('NaN'::float8, array[cardinality(st.recent_dates) - cardinality(st.recent_low)])
+            || st.recent_low || f.l as l,
+            array_fill('NaN'::float8, array[cardinality(st.recent_dates) - cardinality(st.recent_volume)])
+            || st.recent_volume || f.v as v
+        from market.indicator_state as st
+        inner join fresh as f on st.asset_id = f.asset_id
     ),
     computed as (
         select b.asset_id, b.bar_count - b.n_ctx + cardinality(b.d) as bar_count, r.*
         from bars as b
         cross join lateral market._compute_indicators(
-            b.d, b.o, b.h, b.l, b.c, b.v, v_bench.dates, v_bench.closes,
+            b.d, b.c, b.h, b.l, b.c, b.v, v_bench.dates, v_bench.closes,
             b.n_ctx + 1, b.bar_count - b.n_ctx, b.state
         ) as r
     ),
@@ -66,8 +73,18 @@ begin
     ),
     saved as (
         update market.indicator_state as st
-        set last_trade_date = cm.trade_date, bar_count = cm.bar_count, state = cm.state, computed_at = now()
+        set
+            last_trade_date = cm.trade_date,
+            bar_count = cm.bar_count,
+            state = cm.state,
+            recent_dates = b.d[greatest(1, cardinality(b.d) - 251):],
+            recent_close = b.c[greatest(1, cardinality(b.c) - 251):],
+            recent_high = b.h[greatest(1, cardinality(b.h) - 29):],
+            recent_low = b.l[greatest(1, cardinality(b.l) - 29):],
+            recent_volume = b.v[greatest(1, cardinality(b.v) - 89):],
+            computed_at = now()
         from computed as cm
+        inner join bars as b on cm.asset_id = b.asset_id
         where cm.state is not null and st.asset_id = cm.asset_id
         returning 1
     )
@@ -77,5 +94,5 @@ end;
 $$;
 
 comment on function market._advance_indicators(bigint[], date) is
-'Advances the stored indicator state of the given assets over their new bars up to p_as_of and writes those rows; '
-'returns the number of rows written.';
+'Advances the stored indicator state of the given assets over their new bars up to p_as_of (earlier bars from the '
+'state''s recent windows) and writes those rows; returns the number of rows written.';

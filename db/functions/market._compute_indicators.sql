@@ -37,9 +37,11 @@ parallel safe
 set search_path = ''
 as $$
 -- Bar t (0-based, absolute in the asset's history) is array element j = t - p_base + 1.
--- Elements before p_first are context only: they must reach back 254 bars (or to the first bar).
--- Definitions follow TA-Lib 0.8 (docs: market.indicator_catalog); the state layout is the
--- assignment list at the end (57 values: sums, EMA/Wilder values, SAR, stochastic and RSI rings).
+-- Elements before p_first are context only: 252 closes and dates back (or to the first bar), 90
+-- volumes, 30 highs and lows; older elements of those may be NaN (never read). p_open is unused.
+-- Definitions follow TA-Lib 0.8 (docs: market.indicator_catalog). The state layout is the
+-- assignment list at the end: 69 values (sums, EMA/Wilder values, SAR, stochastic and RSI rings,
+-- running extremes) followed by the two 52-week queues (values, then bars).
 declare
     k12 constant double precision := 2.0::float8 / 13.0::float8;
     k26 constant double precision := 2.0::float8 / 27.0::float8;
@@ -69,7 +71,9 @@ declare
     a double precision; b double precision; m double precision; var double precision; sd double precision;
     fk double precision; sk double precision;
     hh14 double precision; ll14 double precision; hh14_j integer := 0; ll14_j integer := 0;
-    hh252 double precision; ll252 double precision; hh252_j integer := 0; ll252_j integer := 0;
+    qh_v double precision[] := '{}'; qh_t integer[] := '{}'; qh_head integer := 1; qh_tail integer := 0;
+    ql_v double precision[] := '{}'; ql_t integer[] := '{}'; ql_head integer := 1; ql_tail integer := 0;
+    nq integer;
     rhh double precision; rll double precision; rhh_t integer := -1; rll_t integer := -1;
     di_ok boolean; pdi double precision; mdi double precision; dx double precision;
     tp double precision; tq double precision; rsi double precision; line double precision;
@@ -77,44 +81,59 @@ declare
     tpa double precision[];
     bk integer; bn integer := coalesce(cardinality(p_bench_dates), 0);
     x double precision; y double precision; lo_k integer; hi_k integer; mid_k integer;
+    seg integer; seg_to integer;
+    v_state double precision[];
 begin
     if p_state is not null then
-        s5 := p_state[1]; s10 := p_state[2]; s20 := p_state[3]; s50 := p_state[4]; s100 := p_state[5];
-        s200 := p_state[6]; wsum := p_state[7]; sv30 := p_state[8]; sv90 := p_state[9];
-        e12 := p_state[10]; e26 := p_state[11]; e50 := p_state[12]; e200 := p_state[13];
-        mf := p_state[14]; sg := p_state[15]; rg := p_state[16]; rl := p_state[17]; atr := p_state[18];
-        pdm := p_state[19]; mdm := p_state[20]; tr14 := p_state[21]; sumdx := p_state[22]; adx := p_state[23];
-        v_obv := p_state[24]; mpos := p_state[25]; mneg := p_state[26];
-        is_long := p_state[27]; v_sar := p_state[28]; ep := p_state[29]; af := p_state[30];
-        fk1 := p_state[31]; fk2 := p_state[32]; sk1 := p_state[33]; sk2 := p_state[34];
-        sxx := p_state[35]; sx := p_state[36]; sxy := p_state[37]; sy := p_state[38];
-        rsi_ring := p_state[39:52];
-        wsub := p_state[53]; sr := p_state[54]; sr2 := p_state[55]; nz := p_state[56]; nch := p_state[57];
+        v_state := p_state;  -- one detoasted copy
+        s5 := v_state[1]; s10 := v_state[2]; s20 := v_state[3]; s50 := v_state[4]; s100 := v_state[5];
+        s200 := v_state[6]; wsum := v_state[7]; sv30 := v_state[8]; sv90 := v_state[9];
+        e12 := v_state[10]; e26 := v_state[11]; e50 := v_state[12]; e200 := v_state[13];
+        mf := v_state[14]; sg := v_state[15]; rg := v_state[16]; rl := v_state[17]; atr := v_state[18];
+        pdm := v_state[19]; mdm := v_state[20]; tr14 := v_state[21]; sumdx := v_state[22]; adx := v_state[23];
+        v_obv := v_state[24]; mpos := v_state[25]; mneg := v_state[26];
+        is_long := v_state[27]; v_sar := v_state[28]; ep := v_state[29]; af := v_state[30];
+        fk1 := v_state[31]; fk2 := v_state[32]; sk1 := v_state[33]; sk2 := v_state[34];
+        sxx := v_state[35]; sx := v_state[36]; sxy := v_state[37]; sy := v_state[38];
+        rsi_ring := v_state[39:52];
+        wsub := v_state[53]; sr := v_state[54]; sr2 := v_state[55]; nz := v_state[56]; nch := v_state[57];
+        -- running extremes and the bar (absolute index) that holds them
+        -- the 52-week queues: lengths at 58 and 59, then values and bars of the high and the low queue
+        qh_tail := v_state[58]::integer; ql_tail := v_state[59]::integer; nq := 69;
+        qh_v := v_state[nq + 1:nq + qh_tail]; qh_t := v_state[nq + qh_tail + 1:nq + 2 * qh_tail]::integer[];
+        nq := nq + 2 * qh_tail;
+        ql_v := v_state[nq + 1:nq + ql_tail]; ql_t := v_state[nq + ql_tail + 1:nq + 2 * ql_tail]::integer[];
+        hh14 := v_state[62]; hh14_j := v_state[63]::integer - p_base + 1;
+        ll14 := v_state[64]; ll14_j := v_state[65]::integer - p_base + 1;
+        rhh := v_state[66]; rhh_t := v_state[67]::integer; rll := v_state[68]; rll_t := v_state[69]::integer;
     end if;
 
-    -- Benchmark close aligned to the bars from 253 before p_first: carried forward, 0 before it starts.
-    -- Typical prices from 20 before p_first (CCI).
+    -- Benchmark close aligned to the bars where beta needs it (carried forward, 0 before it starts):
+    -- the two segments [p_first - 252, last - 251] and [p_first - 1, last]. Typical prices from 20 before p_first.
     bp := array_fill(0::float8, array[v_n]);
     tpa := array_fill(0::float8, array[v_n]);
     for j in greatest(1, p_first - 20) .. v_n loop
         tpa[j] := (p_high[j] + p_low[j] + p_close[j]) / 3.0;
     end loop;
-    j := greatest(1, p_first - 253);
-    bk := 0;
-    if bn > 0 and p_bench_dates[1] <= p_dates[j] then
-        lo_k := 1; hi_k := bn;
-        while lo_k < hi_k loop
-            mid_k := (lo_k + hi_k + 1) / 2;
-            if p_bench_dates[mid_k] <= p_dates[j] then lo_k := mid_k; else hi_k := mid_k - 1; end if;
+    for seg in 1 .. 2 loop
+        if seg = 1 then j := greatest(1, p_first - 252); seg_to := least(v_n - 251, p_first - 2);
+        else j := greatest(1, p_first - 1); seg_to := v_n; end if;
+        bk := 0;
+        if j <= seg_to and bn > 0 and p_bench_dates[1] <= p_dates[j] then
+            lo_k := 1; hi_k := bn;
+            while lo_k < hi_k loop
+                mid_k := (lo_k + hi_k + 1) / 2;
+                if p_bench_dates[mid_k] <= p_dates[j] then lo_k := mid_k; else hi_k := mid_k - 1; end if;
+            end loop;
+            bk := lo_k;
+        end if;
+        while j <= seg_to loop
+            while bk < bn and p_bench_dates[bk + 1] <= p_dates[j] loop
+                bk := bk + 1;
+            end loop;
+            if bk > 0 then bp[j] := p_bench_close[bk]; end if;
+            j := j + 1;
         end loop;
-        bk := lo_k;
-    end if;
-    while j <= v_n loop
-        while bk < bn and p_bench_dates[bk + 1] <= p_dates[j] loop
-            bk := bk + 1;
-        end loop;
-        if bk > 0 then bp[j] := p_bench_close[bk]; end if;
-        j := j + 1;
     end loop;
 
     for j in p_first .. v_n loop
@@ -442,21 +461,16 @@ begin
             mom_10 := null; roc_10 := null;
         end if;
 
-        -- 52-week high and low: 252 bars including today.
+        -- 52-week high and low (252 bars including today): monotonic queues of (value, bar),
+        -- kept in the state, so no window is ever rescanned.
+        while qh_tail >= qh_head and qh_v[qh_tail] <= h loop qh_tail := qh_tail - 1; end loop;
+        qh_tail := qh_tail + 1; qh_v[qh_tail] := h; qh_t[qh_tail] := t;
+        if qh_t[qh_head] <= t - 252 then qh_head := qh_head + 1; end if;
+        while ql_tail >= ql_head and ql_v[ql_tail] >= l loop ql_tail := ql_tail - 1; end loop;
+        ql_tail := ql_tail + 1; ql_v[ql_tail] := l; ql_t[ql_tail] := t;
+        if ql_t[ql_head] <= t - 252 then ql_head := ql_head + 1; end if;
         if t >= 251 then
-            if hh252_j < j - 251 then
-                hh252_j := j - 251; hh252 := p_high[j - 251];
-                for i in j - 250 .. j loop
-                    if p_high[i] >= hh252 then hh252 := p_high[i]; hh252_j := i; end if;
-                end loop;
-            elsif h >= hh252 then hh252 := h; hh252_j := j; end if;
-            if ll252_j < j - 251 then
-                ll252_j := j - 251; ll252 := p_low[j - 251];
-                for i in j - 250 .. j loop
-                    if p_low[i] <= ll252 then ll252 := p_low[i]; ll252_j := i; end if;
-                end loop;
-            elsif l <= ll252 then ll252 := l; ll252_j := j; end if;
-            high_52w := hh252; low_52w := ll252;
+            high_52w := qh_v[qh_head]; low_52w := ql_v[ql_head];
         else
             high_52w := null; low_52w := null;
         end if;
@@ -468,7 +482,11 @@ begin
                 s5, s10, s20, s50, s100, s200, wsum, sv30, sv90, e12, e26, e50, e200, mf, sg, rg, rl, atr,
                 pdm, mdm, tr14, sumdx, adx, v_obv, mpos, mneg, is_long, v_sar, ep, af,
                 fk1, fk2, sk1, sk2, sxx, sx, sxy, sy
-            ] || rsi_ring || array[wsub, sr, sr2, nz, nch];
+            ] || rsi_ring || array[
+                wsub, sr, sr2, nz, nch, qh_tail - qh_head + 1, ql_tail - ql_head + 1, 0, 0,
+                hh14, hh14_j + p_base - 1, ll14, ll14_j + p_base - 1, rhh, rhh_t, rll, rll_t
+            ] || qh_v[qh_head:qh_tail] || qh_t[qh_head:qh_tail]::float8[]
+              || ql_v[ql_head:ql_tail] || ql_t[ql_head:ql_tail]::float8[];
         else
             state := null;
         end if;

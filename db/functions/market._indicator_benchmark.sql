@@ -13,10 +13,14 @@ as $$
     select
         coalesce(array_agg(p.trade_date order by p.trade_date), '{}'),
         coalesce(array_agg(p.close * (p.adjusted_close / p.close) order by p.trade_date), '{}')
-    from pipeline.settings as s
-    inner join market.assets as a on s.benchmark_ticker = a.ticker
-    inner join market.stock_prices as p on a.asset_id = p.asset_id
-    where p_until is null or p.trade_date <= p_until
+    from market.stock_prices as p
+    where
+        p.asset_id = (
+            select a.asset_id
+            from pipeline.settings as s
+            inner join market.assets as a on s.benchmark_ticker = a.ticker
+        )
+        and p.trade_date <= coalesce(p_until, 'infinity')
 $$;
 
 comment on function market._indicator_benchmark(date) is

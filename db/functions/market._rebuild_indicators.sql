@@ -5,6 +5,8 @@ returns bigint
 language plpgsql
 volatile
 set search_path = ''
+set jit = off
+set work_mem = '256MB'
 as $$
 declare
     v_bench record;
@@ -60,10 +62,18 @@ begin
             from computed
             returning 1
         )
-        insert into market.indicator_state (asset_id, first_trade_date, last_trade_date, bar_count, state)
-        select asset_id, first_date, trade_date, bar_count, state
-        from computed
-        where state is not null;
+        insert into market.indicator_state (
+            asset_id, first_trade_date, last_trade_date, bar_count, state,
+            recent_dates, recent_close, recent_high, recent_low, recent_volume
+        )
+        select
+            cm.asset_id, cm.first_date, cm.trade_date, cm.bar_count, cm.state,
+            b.d[greatest(1, cm.bar_count - 251):], b.c[greatest(1, cm.bar_count - 251):],
+            b.h[greatest(1, cm.bar_count - 29):], b.l[greatest(1, cm.bar_count - 29):],
+            b.v[greatest(1, cm.bar_count - 89):]
+        from computed as cm
+        inner join bars as b on cm.asset_id = b.asset_id
+        where cm.state is not null;
         select count(*) into v_count from market.technical_indicators as ti where ti.asset_id = any(v_batch);
         v_rows := v_rows + v_count;
     end loop;

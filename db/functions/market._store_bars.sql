@@ -3,7 +3,8 @@
 -- change nothing. A shape error refuses the whole payload (nothing written); bars breaking a
 -- price rule go to market.price_quarantine while the valid ones are stored (status data_error).
 -- adjusted_as_of (what the vendor's adjusted_close reflects) = the later of the asset's last bar
--- in the payload and the day before the payload arrived (UTC); stored adjusted_close = vendor
+-- in the payload and the day before its run's business time (as_of of its execution; without
+-- one, when it arrived), UTC; stored adjusted_close = vendor
 -- value x factors of recorded corporate actions dated after it. Rows whose values change, and
 -- bars inserted before the last stored date, flag the asset for a full indicator recompute.
 drop function if exists market._store_bars(bigint, date, jsonb);
@@ -41,7 +42,9 @@ begin
             p.*,
             greatest(
                 max(p.trade_date) filter (where p.reject_reason is null) over (partition by p.asset_id),
-                (select (pl.received_at at time zone 'UTC')::date - 1 from raw.eodhd_payloads as pl
+                (select (coalesce(e.as_of, pl.received_at) at time zone 'UTC')::date - 1
+                 from raw.eodhd_payloads as pl
+                 left join pipeline.process_executions as e on e.execution_id = pl.execution_id
                  where pl.payload_id = p_payload_id)
             ) as adjusted_as_of
         from market._parse_bars(p_bars, p_asset_ids, p_as_of) as p

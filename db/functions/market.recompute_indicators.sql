@@ -17,7 +17,7 @@ begin
     v_rows := market._rebuild_indicators(v_ids, null);
     update pipeline.asset_processing_state as s
     set needs_indicator_recompute = false, reprocess_indicators = false, updated_at = now()
-    where s.asset_id = any(v_ids) and (s.needs_indicator_recompute or s.reprocess_indicators);
+    where s.asset_id in (select unnest(v_ids)) and (s.needs_indicator_recompute or s.reprocess_indicators);
     return jsonb_build_object('assets_recomputed', cardinality(v_ids), 'rows_written', v_rows);
 end;
 $$;

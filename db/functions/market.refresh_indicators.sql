@@ -6,6 +6,7 @@ returns jsonb
 language plpgsql
 volatile
 set search_path = ''
+set jit = off
 as $$
 declare
     v_rebuild bigint[];
@@ -31,7 +32,7 @@ begin
 
     select coalesce(array_agg(st.asset_id order by st.asset_id), '{}') into v_advance
     from market.indicator_state as st
-    where not st.asset_id = any(v_rebuild)
+    where not exists (select 1 from unnest(v_rebuild) as r (asset_id) where r.asset_id = st.asset_id)
       and exists (
           select 1 from market.stock_prices as p
           where p.asset_id = st.asset_id and p.trade_date > st.last_trade_date and p.trade_date <= p_as_of
@@ -41,7 +42,7 @@ begin
         v_rows_rebuilt := market._rebuild_indicators(v_rebuild, p_as_of);
         update pipeline.asset_processing_state as ps
         set needs_indicator_recompute = false, reprocess_indicators = false, updated_at = now()
-        where ps.asset_id = any(v_rebuild) and (ps.needs_indicator_recompute or ps.reprocess_indicators);
+        where ps.asset_id in (select unnest(v_rebuild)) and (ps.needs_indicator_recompute or ps.reprocess_indicators);
     end if;
     if cardinality(v_advance) > 0 then
         v_rows_advanced := market._advance_indicators(v_advance, p_as_of);

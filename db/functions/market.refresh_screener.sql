@@ -5,6 +5,8 @@ returns jsonb
 language plpgsql
 volatile
 set search_path = ''
+set jit = off
+set work_mem = '256MB'
 as $$
 declare
     v_concurrently boolean;

@@ -16,7 +16,7 @@ as $$
     select least(
         p_cap,
         p_base * power(2, least(greatest(p_failures, 1) - 1, 30))::double precision
-        * (1 + (abs(hashtext(coalesce(p_ticker, '') || ':' || greatest(p_failures, 1)::text)) % 1000) / 4000.0)
+        * (1 + (abs(hashtext(coalesce(p_ticker, '') || ':' || greatest(p_failures, 1)::text)::bigint) % 1000) / 4000.0)
     )
 $$;
 

@@ -1,6 +1,7 @@
 -- pipeline.discover_delta: plan a run. Finds what is behind (calendar-aware), new listings,
--- reprocess requests, gaps and due fundamentals, prices it in API calls, keeps the plan within
--- the day's remaining quota and stores it in pipeline.work_items. Called by the collection DAG
+-- reprocess requests, gaps, corporate actions due and due fundamentals, prices it in API calls,
+-- keeps the plan within the day's remaining quota (item by item: one that does not fit is
+-- deferred, cheaper ones after it may still be planned) and stores it in pipeline.work_items. Called by the collection DAG
 -- after start_execution. Idempotent: a second call for the same execution returns the stored summary.
 create or replace function pipeline.discover_delta(p_execution_id bigint, p_now timestamptz default null)
 returns jsonb
@@ -21,12 +22,20 @@ declare
     v_refresh_days integer;
     v_day integer;
     v_due_full timestamptz;
+    v_today date;
     v_due_half timestamptz;
     v_has_open boolean;
     v_ex text[];
     v_expected date[];
     v_previous date[];
     v_bulk text[];
+    v_bulk_all text[];
+    v_bulk_only bigint[];
+    v_ca boolean;
+    v_budget integer;
+    v_min integer;
+    v_extra integer[] := '{}';
+    v_item record;
     v_candidates bigint;
     v_only_bulk bigint;
     v_scan boolean;
@@ -59,9 +68,13 @@ begin
         array['prices', 'fundamentals']
     );
     if not v_exec.parameters ? 'components' then v_components := array['prices', 'fundamentals']; end if;
+    -- corporate actions flagged by record_success ride along with the prices component
+    v_ca := 'prices' = any(v_components) or 'corporate_actions' = any(v_components);
     v_remaining := greatest(pipeline.get_remaining_quota(v_now, p_execution_id), 0);
     v_refresh_days := greatest(1, (extract(epoch from v_set.fundamentals_refresh_interval) / 86400)::integer);
     -- fundamentals fall due on the asset's slot day (hash of the ticker): spread over the interval
+    -- scheduled fundamentals only on a session day of the exchange: nothing on weekends and holidays
+    v_today := (v_exec.as_of at time zone 'UTC')::date;
     v_day := (v_exec.as_of at time zone 'UTC')::date - date '2000-01-01';
     v_due_full := v_exec.as_of - v_set.fundamentals_refresh_interval;
     v_due_half := v_exec.as_of - v_set.fundamentals_refresh_interval / 2;
@@ -79,9 +92,12 @@ begin
 
     -- one pass over the eligible assets: how many have anything to do, and bulk: the exchanges
     -- where more than 100 are exactly one session behind (one call of 100 is cheaper than one each)
-    select coalesce(array_agg(b.exchange_code) filter (where b.one_behind > 100), '{}'), coalesce(sum(b.n), 0),
-           coalesce(sum(b.only_bulk) filter (where b.one_behind > 100), 0)
-      into v_bulk, v_candidates, v_only_bulk
+    select coalesce(array_agg(b.exchange_code order by b.one_behind desc, b.exchange_code)
+                        filter (where b.one_behind > 100), '{}'),
+           coalesce(array_agg(b.only_bulk order by b.one_behind desc, b.exchange_code)
+                        filter (where b.one_behind > 100), '{}'),
+           coalesce(sum(b.n), 0)
+      into v_bulk_all, v_bulk_only, v_candidates
     from (
         select a.exchange_code,
                count(*) filter (
@@ -96,11 +112,12 @@ begin
                      and (v_from is null or s.prices_first_date <= v_from)
                      and s.prices_last_date = x.previous
                      and not s.reprocess_fundamentals and not 'corporate_actions' = any(v_components)
-                     and not ('fundamentals' = any(v_components) and a.asset_type <> 'bond' and (
+                     and not (s.corporate_actions_due and v_ca)
+                     and not ('fundamentals' = any(v_components) and a.asset_type <> 'bond' and x.expected = v_today and (
                          s.fundamentals_fetched_at is null
                          or s.fundamentals_fetched_at <= v_due_full
                          or (s.fundamentals_fetched_at <= v_due_half
-                             and (v_day + abs(hashtext(a.ticker))) % v_refresh_days = 0)))
+                             and (v_day + abs(hashtext(a.ticker)::bigint)) % v_refresh_days = 0)))
                ) as only_bulk,
                count(*) as n
         from market.assets as a
@@ -117,12 +134,12 @@ begin
           and (s.last_success_at is null or v_force or v_from is not null
                or s.reprocess_prices or s.reprocess_fundamentals or s.prices_gap_from is not null
                or s.prices_last_date is null or s.prices_last_date < x.expected
-               or 'corporate_actions' = any(v_components)
-               or (a.asset_type <> 'bond' and (
+               or 'corporate_actions' = any(v_components) or (s.corporate_actions_due and v_ca)
+               or (a.asset_type <> 'bond' and x.expected = v_today and (
                    s.fundamentals_fetched_at is null
                    or s.fundamentals_fetched_at <= v_due_full
                    or (s.fundamentals_fetched_at <= v_due_half
-                       and (v_day + abs(hashtext(a.ticker))) % v_refresh_days = 0))))
+                       and (v_day + abs(hashtext(a.ticker)::bigint)) % v_refresh_days = 0))))
         group by a.exchange_code
     ) as b;
 
@@ -141,9 +158,26 @@ begin
         return v_summary;
     end if;
 
+    -- a bulk call only where it fits the quota (most assets served first); the other exchanges
+    -- fall back to per-ticker calls, as many as fit
+    v_bulk := '{}';
+    v_only_bulk := 0;
+    v_budget := v_remaining;
+    for i in 1 .. coalesce(cardinality(v_bulk_all), 0) loop
+        if v_budget >= 100 then
+            v_bulk := v_bulk || v_bulk_all[i];
+            v_only_bulk := v_only_bulk + v_bulk_only[i];
+            v_budget := v_budget - 100;
+        end if;
+    end loop;
+
     -- when every candidate is served by a bulk call, the assets need not be read again
     v_scan := v_candidates > v_only_bulk;
 
+    if to_regclass('pg_temp.discover_delta_plan') is not null then
+        drop table pg_temp.discover_delta_plan;
+    end if;
+    create temp table pg_temp.discover_delta_plan on commit drop as
     with ex2 as (
         select x.exchange_code, x.expected, x.previous
         from unnest(v_ex, v_expected, v_previous) as x (exchange_code, expected, previous)
@@ -153,6 +187,7 @@ begin
                s.prices_first_date, s.prices_last_date, s.fundamentals_fetched_at,
                s.reprocess_prices, s.reprocess_prices_from, s.reprocess_fundamentals,
                coalesce(s.reprocess_requested_at, s.updated_at) as requested_at, s.prices_gap_from,
+               s.corporate_actions_due,
                (s.last_success_at is null) as is_new,
                x.expected, x.previous
         from market.assets as a
@@ -171,12 +206,12 @@ begin
                or s.prices_last_date is null
                or (s.prices_last_date < x.expected
                    and not (s.prices_last_date = x.previous and x.exchange_code = any(v_bulk)))
-               or 'corporate_actions' = any(v_components)
-               or (a.asset_type <> 'bond' and (
+               or 'corporate_actions' = any(v_components) or (s.corporate_actions_due and v_ca)
+               or (a.asset_type <> 'bond' and x.expected = v_today and (
                    s.fundamentals_fetched_at is null
                    or s.fundamentals_fetched_at <= v_due_full
                    or (s.fundamentals_fetched_at <= v_due_half
-                       and (v_day + abs(hashtext(a.ticker))) % v_refresh_days = 0))))
+                       and (v_day + abs(hashtext(a.ticker)::bigint)) % v_refresh_days = 0))))
     ),
     -- the one price-bearing plan of each asset
     p as (
@@ -210,7 +245,8 @@ begin
                        case when p.reprocess_prices then p.reprocess_prices_from end, v_from, v_set.history_start)
                    when 'backfill' then v_from
                    when 'gap' then p.prices_gap_from
-                   else coalesce(p.prices_last_date + 1, v_set.history_start)
+                   -- one overlapping bar (same 1 call): a rewritten adjusted_close shows a new action
+                   else coalesce(p.prices_last_date, v_set.history_start)
                end as from_date,
                coalesce(p.expected, (v_exec.as_of at time zone 'UTC')::date) as to_date,
                case when p.plan = 'initial_load' and p.asset_type <> 'bond' then 11
@@ -234,16 +270,21 @@ begin
         from a
         where not a.is_new and a.asset_type <> 'bond' and 'fundamentals' = any(v_components)
           and (a.reprocess_fundamentals or v_force
-               or a.fundamentals_fetched_at is null
-               or a.fundamentals_fetched_at <= v_due_full
-               or (a.fundamentals_fetched_at <= v_due_half
-                   and (v_day + abs(hashtext(a.ticker))) % v_refresh_days = 0))
+               or a.expected = v_today and a.fundamentals_fetched_at is null
+               or a.expected = v_today and a.fundamentals_fetched_at <= v_due_full
+               or (a.expected = v_today and a.fundamentals_fetched_at <= v_due_half
+                   and (v_day + abs(hashtext(a.ticker)::bigint)) % v_refresh_days = 0))
         union all
-        select a.asset_id, a.ticker, a.exchange_code, 'corporate_actions', 'requested', 2,
-               coalesce(v_from, a.prices_first_date, v_set.history_start),
+        select a.asset_id, a.ticker, a.exchange_code, 'corporate_actions',
+               case when 'corporate_actions' = any(v_components) then 'requested' else 'corporate_action' end, 2,
+               case when 'corporate_actions' = any(v_components)
+                    then coalesce(v_from, a.prices_first_date, v_set.history_start)
+                    else coalesce((select max(ca.action_date) from market.corporate_actions as ca
+                                   where ca.asset_id = a.asset_id), a.prices_first_date, v_set.history_start) end,
                coalesce(a.expected, (v_exec.as_of at time zone 'UTC')::date), 2, a.requested_at
         from a
-        where not a.is_new and a.asset_type <> 'bond' and 'corporate_actions' = any(v_components)
+        where not a.is_new and a.asset_type <> 'bond'
+          and ('corporate_actions' = any(v_components) or (a.corporate_actions_due and v_ca))
     ),
     ranked as (
         select c.*,
@@ -262,6 +303,30 @@ begin
     costed as (
         select o.*, sum(o.cost) over (order by o.claim_order) as running_cost
         from ordered as o
+    )
+    select c.* from costed as c;
+
+    -- the quota per item: the prefix that fits is planned; after it, each item that still fits
+    -- (in claim order) is planned too, so a large item never blocks cheaper ones behind it
+    select coalesce(max(c.running_cost) filter (where c.running_cost <= v_remaining), 0),
+           min(c.cost) filter (where c.running_cost > v_remaining)
+      into v_budget, v_min
+      from pg_temp.discover_delta_plan as c;
+    v_budget := v_remaining - v_budget;
+    if v_min is not null and v_budget >= v_min then
+        for v_item in select c.claim_order, c.cost from pg_temp.discover_delta_plan as c
+                      where c.running_cost > v_remaining order by c.claim_order loop
+            if v_item.cost <= v_budget then
+                v_extra := v_extra || v_item.claim_order::integer;
+                v_budget := v_budget - v_item.cost;
+                exit when v_budget < v_min;
+            end if;
+        end loop;
+    end if;
+
+    with plan as (
+        select c.*, (c.running_cost <= v_remaining or c.claim_order = any(v_extra)) as keep
+        from pg_temp.discover_delta_plan as c
     ),
     ins as (
         insert into pipeline.work_items (
@@ -270,8 +335,8 @@ begin
         )
         select p_execution_id, c.kind, c.reason, c.asset_id, c.exchange_code, c.from_date, c.to_date,
                c.cost, c.priority, c.claim_order
-        from costed as c
-        where c.running_cost <= v_remaining
+        from plan as c
+        where c.keep
         returning kind, exchange_code, planned_cost, asset_id
     )
     select jsonb_build_object(
@@ -281,8 +346,8 @@ begin
         'planned_items', (select count(*) from ins),
         'planned_cost', (select coalesce(sum(i.planned_cost), 0) from ins as i),
         'planned_tickers', (select count(distinct i.asset_id) from ins as i),
-        'deferred_items', (select count(*) from costed as c where c.running_cost > v_remaining),
-        'deferred_cost', (select coalesce(sum(c.cost), 0) from costed as c where c.running_cost > v_remaining),
+        'deferred_items', (select count(*) from plan as c where not c.keep),
+        'deferred_cost', (select coalesce(sum(c.cost), 0) from plan as c where not c.keep),
         'by_kind', coalesce((
             select jsonb_object_agg(k.kind, jsonb_build_object('items', k.n, 'cost', k.cost))
             from (select i.kind, count(*) as n, sum(i.planned_cost) as cost from ins as i group by i.kind) as k
@@ -292,8 +357,10 @@ begin
             from (select i.exchange_code, count(*) as n, sum(i.planned_cost) as cost
                   from ins as i group by i.exchange_code) as k
         ), '{}'),
-        'expected_sessions', coalesce((select jsonb_object_agg(x.exchange_code, x.expected) from ex2 as x), '{}')
+        'expected_sessions', coalesce((select jsonb_object_agg(x.exchange_code, x.expected)
+                                       from unnest(v_ex, v_expected) as x (exchange_code, expected)), '{}')
     ) into v_summary;
+    drop table pg_temp.discover_delta_plan;
 
     update pipeline.process_executions as x
        set planned_at = v_now, plan_summary = v_summary

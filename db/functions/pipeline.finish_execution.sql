@@ -1,6 +1,8 @@
 -- pipeline.finish_execution: close a run whatever state its items are in: open items are
 -- cancelled (counted as not done), the summary (tickers planned/succeeded/failed/skipped,
--- items by status, API calls by endpoint, duration) is stored and the status set.
+-- items by status, API calls by endpoint, duration) is stored and the status set; a run
+-- of a collection process (process_name contains 'collection') that was never planned is
+-- failed with stop reason 'not planned'.
 -- Called by the DAG's final task (trigger rule all_done) and the reaper. Idempotent.
 create or replace function pipeline.finish_execution(p_execution_id bigint, p_now timestamptz default null)
 returns jsonb
@@ -43,7 +45,16 @@ begin
             where w.execution_id = p_execution_id group by w.status) as c;
     v_deferred := coalesce((v_exec.plan_summary ->> 'deferred_items')::integer, 0);
 
+    if v_exec.planned_at is null and v_exec.process_name like '%collection%' then
+        -- a collection run that never got its plan (sync_universe or discover_delta failed)
+        v_exec.stop_reason := coalesce(v_exec.stop_reason, 'not planned');
+        update pipeline.process_executions as x
+           set stop_reason = v_exec.stop_reason
+         where x.execution_id = p_execution_id;
+    end if;
+
     v_status := case
+        when v_exec.planned_at is null and v_exec.process_name like '%collection%' then 'failed'
         when v_exec.stop_reason like 'configuration:%' then 'failed'
         when v_total > 0 and v_done = 0 and v_failed = v_total then 'failed'
         when v_failed > 0 or v_left > 0 or v_deferred > 0 then 'partial'

@@ -1,7 +1,8 @@
 -- pipeline.record_failure: settle a failed attempt of a claimed item by error class.
 -- transient: back to pending, not counted; quota / configuration: the execution stops
 -- claiming, item back to pending, no ticker blamed; permanent / data: item failed, the asset
--- counts the failure, backs off (capped, jittered) and is skipped at the limit.
+-- counts the failure, backs off (capped, jittered) and is skipped at the limit; a data error
+-- of a bulk_prices item still moves the watermarks of the assets whose bar was stored.
 -- Called by the fetcher. One detail row per call. False: stale token, nothing changed.
 create or replace function pipeline.record_failure(
     p_work_item_id bigint,
@@ -47,6 +48,24 @@ begin
            set claiming_stopped_at = coalesce(x.claiming_stopped_at, v_now),
                stop_reason = coalesce(x.stop_reason, p_error_class || ': ' || v_msg)
          where x.execution_id = v_item.execution_id;
+    end if;
+
+    if p_error_class = 'data' and v_item.kind = 'bulk_prices' then
+        -- a bad bar in a bulk payload: the valid bars were stored, so every asset that has the
+        -- day's bar moves on as after a success; the assets whose bar was quarantined carry the
+        -- message (not counted as a failure: their own call next run fetches the day)
+        perform pipeline._advance_bulk_watermarks(v_item.exchange_code, v_item.to_date, v_now);
+        update pipeline.asset_processing_state as s
+           set last_failure_at = v_now, last_error = v_msg, updated_at = v_now
+         where s.asset_id in (
+             select q.asset_id
+             from market.price_quarantine as q
+             inner join raw.eodhd_payloads as pl on q.payload_id = pl.payload_id
+             where pl.execution_id = v_item.execution_id
+               and pl.endpoint = 'eod-bulk-last-day'
+               and pl.exchange_code = v_item.exchange_code
+               and pl.received_at >= v_item.claimed_at
+         );
     end if;
 
     if v_counted and v_item.asset_id is not null then

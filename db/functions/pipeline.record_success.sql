@@ -1,6 +1,8 @@
 -- pipeline.record_success: settle a claimed item as done and move the asset state forward:
 -- watermarks from what market.stock_prices / market.fundamentals hold (never from p_result),
--- failures and backoff reset, the reprocess flag it served cleared, one detail row.
+-- failures and backoff reset, the reprocess flags it served cleared (an initial load serves
+-- both), gaps a per-ticker window already covered remembered (gaps_checked_through), signs of
+-- a new split or dividend flagged (corporate_actions_due), one detail row.
 -- Called by the fetcher after the ingest function, in the same transaction. False: stale token.
 create or replace function pipeline.record_success(
     p_work_item_id bigint,
@@ -18,6 +20,9 @@ declare
     v_item pipeline.work_items;
     v_rows integer;
     v_prices boolean;
+    v_gap date;
+    v_changed integer;
+    v_due boolean;
 begin
     update pipeline.work_items as w
        set status = 'done', finished_at = v_now, lease_expires_at = null, result = p_result
@@ -33,48 +38,32 @@ begin
 
     if v_item.kind = 'bulk_prices' then
         -- every asset of the exchange that now has the day's bar: watermark from the table
-        update pipeline.asset_processing_state as s
-           set prices_first_date = coalesce(s.prices_first_date, v_item.to_date),
-               prices_last_date = (select max(p.trade_date) from market.stock_prices as p where p.asset_id = s.asset_id),
-               prices_gap_from = coalesce(s.prices_gap_from, case
-                   when s.prices_last_date < (select max(t.session_date) from market.trading_sessions as t
-                                              where t.exchange_code = v_item.exchange_code
-                                                and t.session_date < v_item.to_date)
-                   then pipeline.find_first_gap(s.asset_id) end),
-               consecutive_failures = case when s.status = 'new' then s.consecutive_failures else 0 end,
-               next_attempt_at = case when s.status = 'new' then s.next_attempt_at end,
-               status = case when s.status = 'failing' then 'active' else s.status end,
-               last_success_at = case when s.status = 'new' then s.last_success_at else v_now end,
-               updated_at = v_now
-          from market.assets as a
-         where a.asset_id = s.asset_id
-           and a.exchange_code = v_item.exchange_code
-           and (s.prices_last_date is null or s.prices_last_date < v_item.to_date)
-           and exists (
-               select 1 from market.stock_prices as p
-               where p.asset_id = s.asset_id and p.trade_date = v_item.to_date
-           );
+        perform pipeline._advance_bulk_watermarks(v_item.exchange_code, v_item.to_date, v_now);
     else
         update pipeline.asset_processing_state as s
            set prices_first_date = case when v_prices then b.first_date else s.prices_first_date end,
                prices_last_date = case when v_prices then b.last_date else s.prices_last_date end,
-               prices_gap_from = case when v_prices then pipeline.find_first_gap(s.asset_id) else s.prices_gap_from end,
+               -- when the content was last confirmed (market.fundamentals.fetched_at stays at the
+               -- time the content first arrived when it does not change)
                fundamentals_fetched_at = case
                    when v_item.kind in ('initial_load', 'fundamentals')
-                   then coalesce((select f.fetched_at from market.fundamentals as f where f.asset_id = s.asset_id),
-                                 s.fundamentals_fetched_at)
+                        and exists (select 1 from market.fundamentals as f where f.asset_id = s.asset_id)
+                   then v_now
                    else s.fundamentals_fetched_at end,
                status = case when s.status = 'inactive' then 'inactive' else 'active' end,
                consecutive_failures = 0,
                next_attempt_at = null,
                is_skipped = false,
                skip_reason = null,
-               reprocess_prices = case when v_prices and v_item.reason = 'reprocess' then false
-                                       else s.reprocess_prices end,
-               reprocess_prices_from = case when v_prices and v_item.reason = 'reprocess' then null
-                                            else s.reprocess_prices_from end,
-               reprocess_fundamentals = case when v_item.kind = 'fundamentals' and v_item.reason = 'reprocess'
+               reprocess_prices = case when v_prices and (v_item.reason = 'reprocess' or v_item.kind = 'initial_load')
+                                       then false else s.reprocess_prices end,
+               reprocess_prices_from = case when v_prices and (v_item.reason = 'reprocess' or v_item.kind = 'initial_load')
+                                            then null else s.reprocess_prices_from end,
+               reprocess_fundamentals = case when (v_item.kind = 'fundamentals' and v_item.reason = 'reprocess')
+                                                  or v_item.kind = 'initial_load'
                                              then false else s.reprocess_fundamentals end,
+               corporate_actions_due = case when v_item.kind = 'corporate_actions' then false
+                                            else s.corporate_actions_due end,
                needs_indicator_recompute = s.needs_indicator_recompute
                    or (v_item.kind in ('initial_load', 'backfill') and v_rows > 0)
                    or (v_prices and b.first_date is distinct from s.prices_first_date),
@@ -86,6 +75,62 @@ begin
               from market.stock_prices as p where p.asset_id = v_item.asset_id
           ) as b
          where s.asset_id = v_item.asset_id;
+
+        if v_prices then
+            -- a session still missing inside a window the vendor was just asked for is one it
+            -- does not have: remember the window so the gap is not planned again every run
+            v_gap := pipeline.find_first_gap(v_item.asset_id);
+            if v_item.from_date is not null and v_item.to_date is not null
+               and (v_gap is null or v_gap >= v_item.from_date) then
+                update pipeline.asset_processing_state as s
+                   set gaps_checked_through = greatest(s.gaps_checked_through, v_item.to_date)
+                 where s.asset_id = v_item.asset_id;
+                v_gap := pipeline.find_first_gap(v_item.asset_id);
+            end if;
+            update pipeline.asset_processing_state as s
+               set prices_gap_from = v_gap
+             where s.asset_id = v_item.asset_id;
+        end if;
+
+        -- signs of a new split or dividend: the overlapping bar rewritten by the vendor, or a
+        -- split-like jump of the raw close between the last two stored bars
+        if v_item.kind = 'prices' then
+            v_changed := coalesce(case when jsonb_typeof(p_result -> 'rows_changed') = 'number'
+                                       then (p_result ->> 'rows_changed')::numeric end, 0)
+                + coalesce((select sum((x.part ->> 'rows_changed')::numeric)
+                            from jsonb_array_elements(case when jsonb_typeof(p_result -> 'parts') = 'array'
+                                                           then p_result -> 'parts' else '[]' end) as x (part)
+                            where jsonb_typeof(x.part -> 'rows_changed') = 'number'), 0);
+            select v_changed > 0 or coalesce(l.closes[1] / nullif(l.closes[2], 0) not between 0.55 and 1.8, false)
+              into v_due
+              from (select array_agg(b.close order by b.trade_date desc) as closes
+                    from (select p.close, p.trade_date from market.stock_prices as p
+                          where p.asset_id = v_item.asset_id
+                          order by p.trade_date desc limit 2) as b) as l;
+        elsif v_item.kind in ('fundamentals', 'initial_load') then
+            -- the fundamentals name a split or ex-dividend date newer than what the stored adjusted
+            -- history reflects: the last stored action, and the vendor's adjustment date of the
+            -- oldest adjusted bars (an initial load's history already reflects earlier actions)
+            select coalesce(max(d.action_date) > coalesce(greatest(
+                       (select max(ca.action_date) from market.corporate_actions as ca
+                        where ca.asset_id = v_item.asset_id),
+                       (select min(p.adjusted_as_of) from market.stock_prices as p
+                        where p.asset_id = v_item.asset_id)), '-infinity'), false)
+              into v_due
+              from market.fundamentals as f
+              cross join lateral (values
+                  (market._json_date(f.payload -> 'SplitsDividends' -> 'LastSplitDate')),
+                  (market._json_date(f.payload -> 'SplitsDividends' -> 'ExDividendDate'))
+              ) as d (action_date)
+             where f.asset_id = v_item.asset_id
+               and d.action_date <= (v_now at time zone 'UTC')::date;
+        end if;
+        if coalesce(v_due, false) then
+            update pipeline.asset_processing_state as s
+               set corporate_actions_due = true
+              from market.assets as a
+             where s.asset_id = v_item.asset_id and a.asset_id = s.asset_id and a.asset_type <> 'bond';
+        end if;
     end if;
 
     insert into pipeline.asset_processing_details (

@@ -1,6 +1,6 @@
 -- market._advance_indicators: continues from the stored state over new bars only.
 begin;
-select plan(4);
+select plan(7);
 
 -- setup: an asset built in full up to mid-February, with bars until the end of February
 select tests.add_sessions('US', '2024-01-01', '2024-02-29');
@@ -14,6 +14,21 @@ select is(
     (select bar_count from market.indicator_state where asset_id = :aaa),
     (select count(*)::integer from market.stock_prices where asset_id = :aaa and trade_date <= '2024-02-20'),
     'bar count follows'
+);
+
+-- test: the recent windows follow the last bar
+select is(
+    (select recent_dates[cardinality(recent_dates)] from market.indicator_state where asset_id = :aaa),
+    date '2024-02-20', 'the date window ends at the last bar'
+);
+select is(
+    (select cardinality(recent_high) from market.indicator_state where asset_id = :aaa), 30,
+    'thirty highs are kept'
+);
+select is(
+    (select cardinality(recent_close) from market.indicator_state where asset_id = :aaa),
+    (select least(252, bar_count) from market.indicator_state where asset_id = :aaa),
+    'up to 252 closes are kept'
 );
 
 -- test: nothing new, nothing written; assets not given are left alone

@@ -1,6 +1,6 @@
 -- market._store_bars: upsert, quarantine, pending corporate actions applied, history-change flag.
 begin;
-select plan(7);
+select plan(8);
 
 -- setup: a payload that arrived on 2026-01-07 (the vendor's adjustments reflect 2026-01-06)
 select tests.create_asset('KO.US') as ko \gset
@@ -31,6 +31,14 @@ select is((select adjusted_close from market.stock_prices where asset_id = :ko a
     'a bar fetched after the split date is taken as the vendor adjusted it');
 select is((select needs_indicator_recompute from pipeline.asset_processing_state where asset_id = :ko), false,
     'appending bars flags nothing');
+
+-- test: with an execution, its as_of (not the arrival time) says what the vendor reflected
+insert into pipeline.process_executions (process_name, run_id, as_of) values ('test', 'r1', '2026-01-20 23:30+00')
+returning execution_id as e \gset
+select raw.land_response(:e, 'eod', 'KO.US', null, '{}', 200, '[]', '2026-02-15 10:00+00', 1, 5, 'test') as pe \gset
+select market._store_bars(:pe, '2026-01-12', jsonb_build_array(tests.eod_bar('2026-01-12', 60, 61, 59, 60)), array[:ko]::bigint[]);
+select is((select adjusted_as_of from market.stock_prices where asset_id = :ko and trade_date = '2026-01-12'),
+    '2026-01-19'::date, 'adjusted_as_of is the day before the execution''s as_of');
 
 select * from finish();
 rollback;

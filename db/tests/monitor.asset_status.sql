@@ -1,6 +1,6 @@
 -- monitor.asset_status and pipeline.asset_staleness: state and behind-ness as of now.
 begin;
-select plan(4);
+select plan(5);
 
 -- setup: US sessions for the last weeks; one asset up to date, one a week behind, one skipped
 select tests.add_sessions('US', current_date - 30, current_date - 1);
@@ -26,6 +26,12 @@ select is((select expected_session from pipeline.asset_staleness where ticker = 
 select row_eq($$select status, is_skipped, skip_reason, consecutive_failures from monitor.asset_status
                 where ticker = 'A3.US'$$,
               row('skipped'::text, true, '5 consecutive failures'::text, 5), 'skipped with the reason');
+
+-- test: remembered gap checks and corporate actions due are visible
+update pipeline.asset_processing_state s set gaps_checked_through = '2026-01-16', corporate_actions_due = true
+  from market.assets a where a.asset_id = s.asset_id and a.ticker = 'A1.US';
+select row_eq($$select gaps_checked_through, corporate_actions_due from monitor.asset_status where ticker = 'A1.US'$$,
+              row('2026-01-16'::date, true), 'gaps checked through and corporate actions due are shown');
 
 select * from finish();
 rollback;

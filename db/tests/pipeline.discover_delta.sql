@@ -1,7 +1,7 @@
 -- pipeline.discover_delta: calendar-aware planning, bulk vs per-ticker, quota cap, fairness,
 -- priorities, gaps, parameters, fundamentals schedule, idempotence.
 begin;
-select plan(37);
+select plan(38);
 
 -- setup: calendars for January 2026 (US closed 2026-01-19), five loaded assets on US and LSE
 select tests.add_sessions('US', '2026-01-01', '2026-01-31', '{2026-01-19}');
@@ -25,8 +25,8 @@ select is(pipeline.discover_delta(tests.new_execution('2026-01-12 22:00+00', '{}
 select results_eq(
     $$select kind, reason, from_date, to_date, planned_cost from pipeline.work_items w
       join pipeline.process_executions x using (execution_id) where x.run_id = 'mon-pm' limit 1$$,
-    $$values ('prices', 'fresh', '2026-01-10'::date, '2026-01-12'::date, 1)$$,
-    'one prices item per asset from watermark + 1 to the expected session, cost 1'
+    $$values ('prices', 'fresh', '2026-01-09'::date, '2026-01-12'::date, 1)$$,
+    'one prices item per asset from the watermark (one overlapping bar) to the expected session, cost 1'
 );
 
 -- test: idempotent (a retried Airflow task)
@@ -53,7 +53,7 @@ select is(pipeline.discover_delta(tests.new_execution('2026-01-19 23:00+00', '{}
           'MLK day: LSE assets are behind, US assets are not');
 delete from pipeline.work_items;
 
--- test: more than one session behind -> per-ticker prices from watermark + 1
+-- test: more than one session behind -> per-ticker prices from the watermark
 update pipeline.asset_processing_state s set prices_last_date = '2026-01-07'
   from market.assets a where a.asset_id = s.asset_id and a.ticker = 'U1.US';
 select is(pipeline.discover_delta(tests.new_execution('2026-01-09 22:00+00', '{"tickers": ["U1.US"]}', 'behind2'),
@@ -61,7 +61,7 @@ select is(pipeline.discover_delta(tests.new_execution('2026-01-09 22:00+00', '{"
           '{"prices": {"cost": 1, "items": 1}}'::jsonb, 'the tickers parameter restricts the plan');
 select row_eq(
     $$select from_date, to_date from pipeline.work_items w join market.assets a using (asset_id) where a.ticker = 'U1.US'$$,
-    row('2026-01-08'::date, '2026-01-09'::date), 'two sessions behind: one call from watermark + 1'
+    row('2026-01-07'::date, '2026-01-09'::date), 'two sessions behind: one call from the watermark'
 );
 delete from pipeline.work_items;
 
@@ -86,7 +86,7 @@ select results_eq(
     $$select w.kind, w.exchange_code, w.from_date, w.to_date, w.priority::integer from pipeline.work_items w
       join pipeline.process_executions x using (execution_id) where x.run_id = 'pa101' order by w.claim_order$$,
     $$values ('bulk_prices', 'PA', '2026-01-09'::date, '2026-01-09'::date, 0),
-             ('prices', 'PA', '2026-01-07'::date, '2026-01-09'::date, 1)$$,
+             ('prices', 'PA', '2026-01-06'::date, '2026-01-09'::date, 1)$$,
     'the bulk item is for the expected day and comes first'
 );
 delete from pipeline.work_items;
@@ -247,14 +247,19 @@ update pipeline.asset_processing_state s set fundamentals_fetched_at = '2026-01-
 
 -- test: fundamentals fall due spread over days, all of them by the interval
 select ok(
-    (pipeline.discover_delta(tests.new_execution('2026-01-19 12:00+00', '{"exchanges": ["SW"]}', 'fund1'),
-                             '2026-01-19 12:00+00') -> 'by_kind' -> 'fundamentals' ->> 'items')::integer between 1 and 40,
+    (pipeline.discover_delta(tests.new_execution('2026-01-19 20:00+00', '{"exchanges": ["SW"]}', 'fund1'),
+                             '2026-01-19 20:00+00') -> 'by_kind' -> 'fundamentals' ->> 'items')::integer between 1 and 40,
     'after 20 days only a slice of the assets is due (spread by ticker)'
 );
 delete from pipeline.work_items;
 select is(
     pipeline.discover_delta(tests.new_execution('2026-01-31 12:00+00', '{"exchanges": ["SW"], "components": ["fundamentals"]}',
-                                                'fund2'), '2026-01-31 12:00+00') -> 'by_kind',
+                                                'fund-sat'), '2026-01-31 12:00+00') -> 'planned_items',
+    '0'::jsonb, 'on a Saturday no fundamentals fall due, however old'
+);
+select is(
+    pipeline.discover_delta(tests.new_execution('2026-01-30 20:00+00', '{"exchanges": ["SW"], "components": ["fundamentals"]}',
+                                                'fund2'), '2026-01-30 20:00+00') -> 'by_kind',
     '{"fundamentals": {"items": 300, "cost": 3000}}'::jsonb, 'after the full interval every asset is due'
 );
 

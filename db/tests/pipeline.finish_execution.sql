@@ -1,6 +1,6 @@
 -- pipeline.finish_execution: summary and status whatever state the items are in; idempotent.
 begin;
-select plan(12);
+select plan(15);
 
 -- setup: US calendar, four loaded assets one session behind, planned and claimed
 select tests.add_sessions('US', '2026-01-01', '2026-01-31');
@@ -53,8 +53,22 @@ create temp table c2 as select * from pipeline.claim_work(
 select pipeline.record_success(work_item_id, lease_token, '{}', '2026-01-12 22:02+00') from c2;
 select is(pipeline.finish_execution((select execution_id from pipeline.process_executions where run_id = 'y'),
                                     '2026-01-12 22:03+00') ->> 'status', 'success', 'every item done: success');
-select is(pipeline.finish_execution(tests.new_execution('2026-01-10 12:00+00', '{}', 'z'), '2026-01-10 12:01+00')
-          ->> 'status', 'success', 'a run with nothing to do (not even planned) succeeds');
+select pipeline.discover_delta(tests.new_execution('2026-01-10 12:00+00', '{"exchanges": ["LSE"]}', 'z'),
+                               '2026-01-10 12:00+00');
+select is(pipeline.finish_execution((select execution_id from pipeline.process_executions where run_id = 'z'),
+                                    '2026-01-10 12:01+00') ->> 'status', 'success', 'a run with nothing to do succeeds');
+
+-- test: a collection run that never got its plan fails ('not planned'); other processes do not plan
+select row_eq(
+    $$select f ->> 'status', f ->> 'stop_reason' from pipeline.finish_execution(
+          tests.new_execution('2026-01-10 12:00+00', '{}', 'unplanned'), '2026-01-10 12:01+00') as f$$,
+    row('failed'::text, 'not planned'::text), 'sync_universe or discover_delta failed before planning: failed'
+);
+select is((select stop_reason from pipeline.process_executions where run_id = 'unplanned'), 'not planned',
+          'the stop reason is stored');
+select is(pipeline.finish_execution(pipeline.start_execution('calculate_indicators', 'ind', '2026-01-10 12:00+00'),
+                                    '2026-01-10 12:01+00') ->> 'status', 'success',
+          'a process without a plan (indicators) still succeeds');
 
 -- test: every item failed -> failed; configuration stop -> failed
 select pipeline.discover_delta(tests.new_execution('2026-01-13 22:00+00', '{"tickers": ["X4.US"]}', 'v'),

@@ -8,6 +8,8 @@ select tests.new_execution('2026-01-09 22:00+00', '{}', 'new');
 select tests.new_execution('2026-01-01 22:00+00', '{}', 'done');
 update pipeline.process_executions set started_at = '2026-01-01 22:00+00' where run_id in ('old', 'done');
 update pipeline.process_executions set started_at = '2026-01-09 22:00+00' where run_id = 'new';
+select pipeline.discover_delta((select execution_id from pipeline.process_executions where run_id = 'done'),
+                               '2026-01-01 22:00+00');
 select pipeline.finish_execution((select execution_id from pipeline.process_executions where run_id = 'done'),
                                  '2026-01-01 23:00+00');
 

@@ -73,8 +73,8 @@ select pipeline.record_success((select work_item_id from c3), (select lease_toke
 select row_eq(
     $$select s.status, s.prices_first_date, s.prices_last_date, s.fundamentals_fetched_at, s.needs_indicator_recompute
       from pipeline.asset_processing_state s join market.assets a using (asset_id) where a.ticker = 'NEW1.LSE'$$,
-    row('active'::text, '2026-01-05'::date, '2026-01-12'::date, '2026-01-12 22:05+00'::timestamptz, true),
-    'initial load: active, watermarks and fundamentals time from the tables, indicators to rebuild'
+    row('active'::text, '2026-01-05'::date, '2026-01-12'::date, '2026-01-12 23:02+00'::timestamptz, true),
+    'initial load: active, watermarks from the tables, fundamentals confirmed at the result, indicators to rebuild'
 );
 
 -- test: a reprocess success clears the flag it served, and only that one

@@ -27,7 +27,9 @@ select
     s.reprocess_prices or s.reprocess_fundamentals or s.reprocess_indicators as has_reprocess_request,
     s.last_success_at,
     s.last_failure_at,
-    s.last_error
+    s.last_error,
+    s.gaps_checked_through,
+    s.corporate_actions_due
 from market.assets as a
 inner join pipeline.asset_processing_state as s on a.asset_id = s.asset_id
 left join expected as x on a.exchange_code = x.exchange_code;
@@ -37,3 +39,6 @@ comment on view monitor.asset_status is
 comment on column monitor.asset_status.expected_session is 'Latest session whose data should be published now.';
 comment on column monitor.asset_status.is_behind is 'True when the watermark is older than the expected session.';
 comment on column monitor.asset_status.has_reprocess_request is 'A reprocess flag is set.';
+comment on column monitor.asset_status.gaps_checked_through is
+'Missing sessions up to this date were already asked for (the vendor has none): not planned as gaps.';
+comment on column monitor.asset_status.corporate_actions_due is 'Signs of a new split or dividend: a corporate_actions item is due.';
