@@ -80,7 +80,7 @@ def _states(dagrun) -> dict[str, str]:
     return {ti.task_id: str(ti.state) for ti in dagrun.get_task_instances()}
 
 
-def test_weekly_refresh_rewrites_the_copy_and_syncs_new_listings(bag, tickers_dir, db_url, monkeypatch):
+def test_weekly_refresh_rewrites_the_copy_and_syncs_new_listings(bag, tickers_dir, db_url, monkeypatch, capfd, caplog):
     from fetcher.fake_eodhd.server import FakeEodhd
     from fetcher.refresh import DEFAULT_SKIP
     from fetcher.universe import parse_universe_file
@@ -186,3 +186,6 @@ def test_weekly_refresh_rewrites_the_copy_and_syncs_new_listings(bag, tickers_di
         fake.stop()
 
     assert _md5_tree(COMMITTED) == committed_md5
+    out, err = capfd.readouterr()
+    assert "fetcher.refresh: US: " in caplog.text  # the fetcher's output reached the task log ...
+    assert TOKEN not in out + err + caplog.text  # ... redacted
