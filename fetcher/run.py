@@ -102,7 +102,8 @@ def plan_requests(item: WorkItem) -> list[Request]:
     eod = Request("eod", item.ticker or "", {"from": iso(item.from_date), "to": iso(item.to_date), "period": "d", "order": "a"})
     fundamentals = Request("fundamentals", item.ticker or "", {})
     if item.kind == "initial_load":
-        return [eod] if item.exchange_code in BOND_EXCHANGES else [fundamentals, eod]
+        # prices first: a history stored is kept even when the fundamentals then fail
+        return [eod] if item.exchange_code in BOND_EXCHANGES else [eod, fundamentals]
     if item.kind in ("prices", "backfill"):
         return [eod]
     if item.kind == "fundamentals":

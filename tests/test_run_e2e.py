@@ -309,7 +309,7 @@ def test_a_broken_deployment_stops_the_run_keeps_the_ledger_and_blames_no_ticker
     prepare_db(db_url, tmp_path / "tickers", ["AAPL.US", "MSFT.US", "KO.US"])
     execution_id, _ = plan(db_url, TODAY)
     with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute("drop function market.ingest_fundamentals(bigint, bigint)")  # a half-applied migration
+        conn.execute("drop function market.ingest_eod(bigint, bigint, date)")  # a half-applied migration
     runner = make_runner(db_url, fake.url, execution_id, threads=1, batch=1)
     assert runner.run() == 2, "configuration: the database rejected the ingest call"
     assert runner.summary["failed"] == 0 and runner.summary["done"] == 0

@@ -2,9 +2,9 @@
 -- transient: back to pending, not counted; quota / configuration: the execution stops
 -- claiming, item back to pending, no ticker blamed; permanent / data: item failed, the asset
 -- counts the failure, backs off (capped, jittered) and is skipped at the limit; a data error
--- of a bulk_prices item still moves the watermarks of the assets whose bar was stored, and
--- one of a per-ticker price item moves its watermark to the bars stored (no repeated initial
--- load) and remembers the window asked, so refused sessions are not refetched every run.
+-- of a bulk_prices item still moves the watermarks of the assets whose bar was stored, and a
+-- counted failure of a per-ticker price item moves its watermark to the bars stored (no
+-- repeated initial load) and remembers the window asked (refused sessions not refetched).
 -- Called by the fetcher. One detail row per call. False: stale token, nothing changed.
 create or replace function pipeline.record_failure(
     p_work_item_id bigint,
@@ -71,12 +71,14 @@ begin
          );
     end if;
 
-    if p_error_class = 'data' and v_item.asset_id is not null
+    if v_counted and v_item.asset_id is not null
        and v_item.kind in ('initial_load', 'prices', 'backfill') then
-        -- bars of a per-ticker payload broke a price rule: the valid ones were stored (the
-        -- others are in market.price_quarantine), so the watermark follows the table and an
-        -- initial load is not repeated; the window the vendor was asked for is remembered as
-        -- checked, so the refused sessions stay visible as gaps without being refetched every run
+        -- what a per-ticker price item stored before it failed is kept: bars that broke a
+        -- price rule are in market.price_quarantine and the valid ones were stored; an initial
+        -- load stores its history before its fundamentals are asked for. The watermark follows
+        -- the table (an initial load is not repeated) and the window the vendor was asked for is
+        -- remembered as checked, so refused sessions stay visible as gaps without being
+        -- refetched every run
         update pipeline.asset_processing_state as s
            set prices_first_date = b.first_date,
                prices_last_date = b.last_date,
