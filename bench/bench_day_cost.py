@@ -64,18 +64,10 @@ def main() -> int:
     per_exchange = sizes()
     market = Market(exchange_sizes={e: n + 20 for e, n in per_exchange.items()})
     files: dict[str, list[str]] = {}
-    avoided: list[str] = []
     with psycopg.connect(url, autocommit=True) as conn:
         for exchange, n in per_exchange.items():
             codes = market.universe(exchange)
-            # pipeline.discover_delta adds abs(hashtext(ticker)) to a day number in integer
-            # arithmetic: a code hashing near 2^31 overflows it (reported); leave those out here
-            bad = {row[0] for row in conn.execute(
-                "select c from unnest(%s::text[]) as c where abs(hashtext(c)::bigint) > 2147483647 - 20000",
-                (codes,),
-            )}
-            avoided += sorted(bad)
-            files.setdefault(UNIVERSE_OF[exchange], []).extend([c for c in codes if c not in bad][:n])
+            files.setdefault(UNIVERSE_OF[exchange], []).extend(codes[:n])
     as_of = dt.datetime.combine(args.day, dt.time(23, 30), tzinfo=dt.timezone.utc)
 
     with tempfile.TemporaryDirectory() as tmp, psycopg.connect(url, autocommit=True) as conn:
@@ -100,7 +92,7 @@ def main() -> int:
                    prices_last_date = prev.previous,
                    last_success_at = %(as_of)s - interval '1 day',
                    fundamentals_fetched_at = %(as_of)s - (select fundamentals_refresh_interval from pipeline.settings)
-                       * ((abs(hashtext(a.ticker)) %% 1000) / 1000.0)
+                       * ((abs(hashtext(a.ticker)::bigint) %% 1000) / 1000.0)
               from market.assets as a
               join prev on prev.exchange_code = a.exchange_code
              where a.asset_id = s.asset_id
@@ -126,7 +118,6 @@ def main() -> int:
                 "discover_delta_s": round(plan_s, 2),
             }
     print(json.dumps({"day": args.day.isoformat(), "assets": assets, "per_exchange": per_exchange,
-                      "left_out_hash_overflow": avoided,
                       "setup_s": round(setup_s, 1), "plans": plans}, indent=2))
     return 0
 

@@ -3,7 +3,8 @@ per exchange, charged to this run's execution), then sync them into the universe
 
 New listings get a state row and are planned (initial load) by the next collection run;
 fundamentals are refreshed per asset on the schedule in pipeline.settings. In Kubernetes mode
-the two pods share config/tickers through SCREENER_K8S_TICKERS_PVC.
+the two pods share the files through SCREENER_K8S_TICKERS_PVC. Both read and write
+SCREENER_TICKERS_DIR (default: the project's config/tickers).
 """
 from airflow.sdk import dag
 
@@ -24,9 +25,11 @@ from screener_common.sql import finish_execution, start_execution
 )
 def refresh_universe_weekly():
     start = start_execution("refresh_universe_weekly")
-    refresh = fetcher_task("refresh_universe", ["refresh-universe", "--execution-id", settings.EXECUTION_ID],
+    tickers = settings.tickers_dir()
+    refresh = fetcher_task("refresh_universe",
+                           ["refresh-universe", "--execution-id", settings.EXECUTION_ID, "--dir", tickers],
                            pool=settings.EODHD_POOL)
-    sync = fetcher_task("sync_universe", ["sync-universe", "--as-of", settings.AS_OF_DATE])
+    sync = fetcher_task("sync_universe", ["sync-universe", "--as-of", settings.AS_OF_DATE, "--dir", tickers])
     finish = finish_execution()
     check = check_execution()
 

@@ -23,7 +23,8 @@ failure recorded with class 'quota' stops the claiming of the other processes of
 on 401/403 (configuration), at the deadline, or on an unexpected error. Items claimed but
 not fetched are handed back with record_failure('quota' after a 402, else 'transient'),
 which never blames the ticker. A transient failure (retries exhausted) hands the item back
-to pending, except on its third claim: then it counts as a permanent failure of the ticker
+to pending, except when it is the item's third (claims handed back unfetched are not
+counted): then it counts as a permanent failure of the ticker
 (backoff), so one ticker the provider keeps failing on cannot loop until the deadline and
 spend calls on every lap. Exit code 0: done, quota or deadline; 2: configuration;
 1: an error (or the provider stayed unavailable).
@@ -69,7 +70,8 @@ LAND = (
 )
 EXIT_OK, EXIT_ERROR, EXIT_CONFIGURATION = 0, 1, 2
 LIMIT_HEADROOM = 0.98
-MAX_TRANSIENT_CLAIMS = 3  # an item failing transiently on its 3rd claim counts as permanent
+MAX_TRANSIENT_CLAIMS = 3  # an item failing transiently on 3 claims counts as permanent
+MAX_CONNECTION_LOSSES = 5  # database connections lost in a row before the run gives up
 
 
 # -- work items and their requests -------------------------------------------------------------
@@ -100,7 +102,8 @@ def plan_requests(item: WorkItem) -> list[Request]:
     eod = Request("eod", item.ticker or "", {"from": iso(item.from_date), "to": iso(item.to_date), "period": "d", "order": "a"})
     fundamentals = Request("fundamentals", item.ticker or "", {})
     if item.kind == "initial_load":
-        return [eod] if item.exchange_code in BOND_EXCHANGES else [fundamentals, eod]
+        # prices first: a history stored is kept even when the fundamentals then fail
+        return [eod] if item.exchange_code in BOND_EXCHANGES else [eod, fundamentals]
     if item.kind in ("prices", "backfill"):
         return [eod]
     if item.kind == "fundamentals":
@@ -226,6 +229,8 @@ class Runner:
         self._lost: set[int] = set()
         self._flight_lock = threading.Lock()
         self._transient_streak = 0
+        self._connection_losses = 0  # in a row; reset by every settled item
+        self._had_connection_loss = False
         self.error: str | None = None
 
     # -- connections: one per thread (psycopg connections are not shared between threads)
@@ -238,6 +243,34 @@ class Runner:
                 self._conns.append(conn)
         return conn
 
+    def _reset_broken_connection(self) -> bool:
+        """After a database error: when this thread's connection is gone (server restart,
+        pg_terminate_backend, network), forget it so the next call opens a new one.
+        True if it was broken (the caller may go on), False for any other error."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or not (conn.broken or conn.closed):
+            return False
+        self._local.conn = None
+        with self._conns_lock:
+            if conn in self._conns:
+                self._conns.remove(conn)
+        try:
+            conn.close()
+        except Exception:
+            pass
+        with self._flight_lock:
+            self._had_connection_loss = True
+            self._connection_losses += 1
+            losses = self._connection_losses
+        if losses >= MAX_CONNECTION_LOSSES:
+            self.error = self.error or f"database: {losses} connections lost in a row"
+            self.client.request_stop(self.error)
+        return True
+
+    def _db_error_text(self, exc: Exception) -> str:
+        first_line = (str(exc).splitlines() or [""])[0]
+        return redact(f"{type(exc).__name__}: {first_line}", self.config.api_token)
+
     def _close_all(self) -> None:
         with self._conns_lock:
             for conn in self._conns:
@@ -248,7 +281,26 @@ class Runner:
             self._conns.clear()
 
     # -- database calls
+    def _reconnecting(self, fn, *args):
+        """fn(*args); when this thread's connection is found broken, once more on a new one.
+
+        For single autocommit statements (claim, a retried attempt's landing, a release): a
+        statement whose connection died before the commit changed nothing.
+        """
+        try:
+            return fn(*args)
+        except psycopg.Error as exc:
+            if not self._reset_broken_connection():
+                raise
+            log.warning("database connection lost (%s); reconnecting", self._db_error_text(exc))
+            return fn(*args)
+
     def claim(self, limit: int) -> list[WorkItem]:
+        # claim_work is one statement: an answer lost with the connection leaves items
+        # claimed by nobody working on them; their leases expire and they are claimed again
+        return self._reconnecting(self._claim, limit)
+
+    def _claim(self, limit: int) -> list[WorkItem]:
         with self._conn().cursor() as cur:
             cur.execute(
                 "select work_item_id, lease_token, kind, asset_id, ticker, exchange_code, from_date, to_date,"
@@ -260,6 +312,23 @@ class Runner:
             for item in items:
                 self._in_flight[item.work_item_id] = item
         return items
+
+    def _orphans(self) -> int:
+        """Items claimed by this worker that no thread works on (only after a connection loss)."""
+        with self._flight_lock:
+            if not self._had_connection_loss:
+                return 0
+            in_flight = list(self._in_flight)
+        return self._reconnecting(self._count_orphans, in_flight)
+
+    def _count_orphans(self, in_flight: list[int]) -> int:
+        with self._conn().cursor() as cur:
+            cur.execute(
+                "select count(*) from pipeline.work_items where execution_id = %s and status = 'claimed'"
+                " and claimed_by = %s and not (work_item_id = any(%s))",
+                (self.opts.execution_id, self.opts.worker, in_flight),
+            )
+            return cur.fetchone()[0]
 
     def left(self) -> int | None:
         with self._conn().cursor() as cur:
@@ -281,11 +350,13 @@ class Runner:
                 self.opts.worker, a.error,
             ),
         )
-        self.counters.add(requests=1, calls=a.cost)
         return cur.fetchone()[0]
 
     def land_retry(self, item: WorkItem, a: Attempt) -> None:
         """A retried attempt: ledger (and payload) in its own statement, right away."""
+        self._reconnecting(self._land_retry, item, a)
+
+    def _land_retry(self, item: WorkItem, a: Attempt) -> None:
         with self._conn().cursor() as cur:
             self._land(cur, item, a)
 
@@ -346,11 +417,15 @@ class Runner:
                             # another thread): hand it back like an unfetched item, never
                             # escalate it against the ticker
                             error_class = stopping
-                        elif error_class == "transient" and item.attempt >= MAX_TRANSIENT_CLAIMS:
+                        elif (
+                            error_class == "transient"
+                            and item.attempt >= MAX_TRANSIENT_CLAIMS
+                            and self._earlier_fetch_failures(cur, item) + 1 >= MAX_TRANSIENT_CLAIMS
+                        ):
                             # the provider answers others but not this one: count it (backoff)
                             # instead of handing it back to be claimed again for ever
                             error_class = "permanent"
-                            message = f"still failing after {item.attempt} claims: {message}"
+                            message = f"still failing after {MAX_TRANSIENT_CLAIMS} claims: {message}"
                         fenced = self._fail(cur, item, error_class, message, a.status)
                         outcome = "failed" if error_class in ("permanent", "data") else "returned"
                         self._local.failure = (error_class, message)
@@ -376,6 +451,21 @@ class Runner:
                     self._local.failure = (error_class, message)
         return outcome
 
+    @staticmethod
+    def _earlier_fetch_failures(cur: psycopg.Cursor, item: WorkItem) -> int:
+        """Earlier claims of the item that ended in a transient failure of the provider.
+
+        Claims handed back unfetched (a stop: quota, deadline, SIGTERM) do not count: an item
+        released by two stopped runs has not failed, and its first failure must not be
+        escalated against the ticker.
+        """
+        cur.execute(
+            "select count(*) from pipeline.asset_processing_details where work_item_id = %s"
+            " and outcome = 'failure' and error_class = 'transient' and message not like 'not fetched:%%'",
+            (item.work_item_id,),
+        )
+        return cur.fetchone()[0]
+
     def _succeed(self, cur: psycopg.Cursor, item: WorkItem, result: dict) -> bool:
         cur.execute(
             "select pipeline.record_success(%s, %s, %s)", (item.work_item_id, item.lease_token, Jsonb(result))
@@ -398,6 +488,9 @@ class Runner:
 
     def release(self, item: WorkItem, reason: str) -> None:
         """Hand an unfetched item back without blaming the ticker."""
+        self._reconnecting(self._release, item, reason)
+
+    def _release(self, item: WorkItem, reason: str) -> None:
         error_class = "quota" if reason.startswith("quota") else "transient"
         with self._conn().cursor() as cur:
             if self._fail(cur, item, error_class, f"not fetched: run stopping ({reason})", None):
@@ -408,38 +501,78 @@ class Runner:
     # -- one item, in a pool thread
     def process(self, item: WorkItem) -> str:
         try:
-            parts: list[tuple[str, dict]] = []
-            spent = [0, 0]  # cost, requests of this item so far
-            requests = plan_requests(item)
-            for index, req in enumerate(requests):
-                with self._flight_lock:
-                    if item.work_item_id in self._lost:
-                        self.counters.add(lost=1)
-                        return "lost"
-
-                def on_retry(a: Attempt) -> None:
-                    self.land_retry(item, a)
-                    spent[0] += a.cost
-                    spent[1] += 1
-
-                try:
-                    a = self.client.get(req.endpoint, req.code, req.params, on_retry=on_retry)
-                except Stopped as stop:
-                    self.release(item, str(stop))
-                    return "released"
-                last = index == len(requests) - 1
-                outcome = self.record(item, a, last, parts, (spent[0], spent[1]))
-                spent[0] += a.cost
-                spent[1] += 1
-                if outcome == "continue":
-                    continue
-                self._count(item, outcome, a)
-                return outcome
-            return "done"
+            return self._process(item)
+        except psycopg.Error as exc:
+            if not self._reset_broken_connection():
+                raise
+            # the connection died outside record() (a retried attempt's landing, a release)
+            # or twice in a row: the item's result is unknown here; it keeps its lease
+            # (no more heartbeats) and is claimed again when the lease expires
+            log.warning(
+                "work item %s (%s): database connection lost (%s); it returns after its lease",
+                item.work_item_id, item.ticker or item.exchange_code,
+                self._db_error_text(exc),
+            )
+            self.counters.add(lost=1)
+            return "lost"
         finally:
             with self._flight_lock:
                 self._in_flight.pop(item.work_item_id, None)
                 self._lost.discard(item.work_item_id)
+
+    def _record_reconnecting(self, item: WorkItem, a: Attempt, last: bool, parts: list, spent: tuple[int, int]) -> str:
+        """record(); when the connection is found broken, once more on a new connection.
+
+        A connection lost before the commit rolled the transaction back: landing the same
+        attempt again keeps the ledger exact. Lost during the commit itself, the attempt may
+        be landed twice (the ledger overcounts by one call: the safe side) and the second
+        fence reports the item as already settled ('lost', effects rolled back).
+        """
+        kept = len(parts)
+        try:
+            return self.record(item, a, last, parts, spent)
+        except psycopg.Error as exc:
+            if not self._reset_broken_connection():
+                raise
+            del parts[kept:]
+            log.warning(
+                "work item %s (%s): database connection lost (%s); landing the response again",
+                item.work_item_id, item.ticker or item.exchange_code,
+                self._db_error_text(exc),
+            )
+            return self.record(item, a, last, parts, spent)
+
+    def _process(self, item: WorkItem) -> str:
+        parts: list[tuple[str, dict]] = []
+        spent = [0, 0]  # cost, requests of this item so far
+        requests = plan_requests(item)
+        for index, req in enumerate(requests):
+            with self._flight_lock:
+                if item.work_item_id in self._lost:
+                    self.counters.add(lost=1)
+                    return "lost"
+
+            def on_retry(a: Attempt) -> None:
+                self.counters.add(requests=1, calls=a.cost)
+                self.land_retry(item, a)
+                spent[0] += a.cost
+                spent[1] += 1
+
+            try:
+                a = self.client.get(req.endpoint, req.code, req.params, on_retry=on_retry)
+            except Stopped as stop:
+                self.release(item, str(stop))
+                return "released"
+            self.counters.add(requests=1, calls=a.cost)
+            last = index == len(requests) - 1
+            outcome = self._record_reconnecting(item, a, last, parts, (spent[0], spent[1]))
+            spent[0] += a.cost
+            spent[1] += 1
+            if outcome == "continue":
+                continue
+            self._count(item, outcome, a)
+            return outcome
+        return "done"
 
     def _count(self, item: WorkItem, outcome: str, a: Attempt) -> None:
         error_class, message = getattr(self._local, "failure", None) or (None, None)
@@ -455,6 +588,7 @@ class Runner:
         else:
             self.counters.add(lost=1)
         with self._flight_lock:
+            self._connection_losses = 0
             if error_class == "transient":
                 self._transient_streak += 1
             elif outcome in ("done", "failed"):
@@ -467,28 +601,34 @@ class Runner:
     # -- heartbeats, in their own thread with their own connection
     def _heartbeat_loop(self, stop: threading.Event) -> None:
         every = max(self.opts.lease.total_seconds() / 3, 0.2)
-        conn: psycopg.Connection | None = None
         try:
             while not stop.wait(every):
                 with self._flight_lock:
                     items = list(self._in_flight.values())
                 if not items:
                     continue
-                if conn is None or conn.closed:
-                    conn = self._conn()
-                with conn.cursor() as cur:
-                    for item in items:
-                        cur.execute(
-                            "select pipeline.heartbeat(%s, %s, %s)",
-                            (item.work_item_id, item.lease_token, self.opts.lease),
-                        )
-                        if not cur.fetchone()[0]:
-                            with self._flight_lock:
-                                if item.work_item_id in self._in_flight:
-                                    self._lost.add(item.work_item_id)
-                            log.warning("lease lost on work item %s (%s)", item.work_item_id, item.ticker or item.exchange_code)
+                try:
+                    self._beat(items)
+                except psycopg.Error as exc:
+                    if not self._reset_broken_connection():
+                        raise
+                    # the next beat (a third of the lease later) opens a new connection
+                    log.warning("heartbeat: database connection lost (%s)", self._db_error_text(exc))
         except Exception as exc:
             log.error("heartbeat: %s", redact(str(exc), self.config.api_token))
+
+    def _beat(self, items: list[WorkItem]) -> None:
+        with self._conn().cursor() as cur:
+            for item in items:
+                cur.execute(
+                    "select pipeline.heartbeat(%s, %s, %s)",
+                    (item.work_item_id, item.lease_token, self.opts.lease),
+                )
+                if not cur.fetchone()[0]:
+                    with self._flight_lock:
+                        if item.work_item_id in self._in_flight:
+                            self._lost.add(item.work_item_id)
+                    log.warning("lease lost on work item %s (%s)", item.work_item_id, item.ticker or item.exchange_code)
 
     # -- the loop
     def run(self) -> int:
@@ -526,6 +666,11 @@ class Runner:
                         futures.add(pool.submit(self.process, item))
                     empty_claim = not claimed
                     if not claimed and not futures:
+                        if self._orphans():
+                            # items this worker claimed but lost track of with a database
+                            # connection: wait for their leases to expire and claim them again
+                            self.client.stop.wait(min(1.0, opts.lease.total_seconds() / 3))
+                            continue
                         break
                 if not futures:
                     continue
@@ -576,6 +721,7 @@ class Runner:
         try:
             return self.left()
         except psycopg.Error:
+            self._reset_broken_connection()
             return None
 
 

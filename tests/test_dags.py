@@ -129,3 +129,41 @@ def test_start_execution_binds_run_values(interval_end, logical, expected):
         assert "- 'workers'" in op.sql
         if dag_id == "data_collection_equities":
             assert "GBOND" not in json.loads(op.parameters["defaults"])["exchanges"]
+
+
+def _universe_dirs(bag, mode: str) -> dict[tuple[str, str], str]:
+    """The --dir of every refresh-universe and sync-universe task, by (dag, task)."""
+    tasks = [("refresh_universe_weekly", "refresh_universe"), ("refresh_universe_weekly", "sync_universe"),
+             ("data_collection_equities", "sync_universe"), ("data_collection_bonds", "sync_universe")]
+    out = {}
+    for dag_id, task_id in tasks:
+        op = bag.dags[dag_id].get_task(task_id)
+        argv = op.arguments if mode == "kubernetes" else op.op_args[0]
+        assert argv[0] in ("refresh-universe", "sync-universe"), argv
+        out[(dag_id, task_id)] = argv[argv.index("--dir") + 1]
+    return out
+
+
+@pytest.mark.parametrize("mode, default", [
+    ("local", str(airflow_support.ROOT / "config" / "tickers")),
+    ("kubernetes", "/app/config/tickers"),  # the project's config/tickers inside the fetcher image
+])
+def test_universe_tasks_share_the_tickers_dir(monkeypatch, tmp_path, mode, default):
+    """refresh-universe and every sync-universe get SCREENER_TICKERS_DIR (default the project's
+    config/tickers); in kubernetes mode the tickers claim is mounted at that same path."""
+    from screener_common import fetcher_task
+
+    monkeypatch.setenv("SCREENER_EXECUTOR", mode)
+    monkeypatch.delenv("SCREENER_TICKERS_DIR", raising=False)
+    if mode == "kubernetes":
+        config = tmp_path / "kubeconfig"
+        config.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
+        monkeypatch.setenv("SCREENER_K8S_CONFIG_FILE", str(config))
+        monkeypatch.setenv("SCREENER_K8S_TICKERS_PVC", "screener-tickers")
+    assert set(_universe_dirs(airflow_support.dag_bag(), mode).values()) == {default}
+
+    monkeypatch.setenv("SCREENER_TICKERS_DIR", "/srv/screener/tickers")
+    assert set(_universe_dirs(airflow_support.dag_bag(), mode).values()) == {"/srv/screener/tickers"}
+    if mode == "kubernetes":
+        mounts = fetcher_task.pod_operator_kwargs("sync_universe", mapped=False)["volume_mounts"]
+        assert [m.mount_path for m in mounts] == ["/srv/screener/tickers"]

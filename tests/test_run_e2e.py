@@ -4,6 +4,8 @@ count in every test."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import psycopg
 import pytest
@@ -307,7 +309,7 @@ def test_a_broken_deployment_stops_the_run_keeps_the_ledger_and_blames_no_ticker
     prepare_db(db_url, tmp_path / "tickers", ["AAPL.US", "MSFT.US", "KO.US"])
     execution_id, _ = plan(db_url, TODAY)
     with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute("drop function market.ingest_fundamentals(bigint, bigint)")  # a half-applied migration
+        conn.execute("drop function market.ingest_eod(bigint, bigint, date)")  # a half-applied migration
     runner = make_runner(db_url, fake.url, execution_id, threads=1, batch=1)
     assert runner.run() == 2, "configuration: the database rejected the ingest call"
     assert runner.summary["failed"] == 0 and runner.summary["done"] == 0
@@ -318,3 +320,98 @@ def test_a_broken_deployment_stops_the_run_keeps_the_ledger_and_blames_no_ticker
     classes = sorted(i["error_class"] for i in work if i["error_class"])
     assert classes[0] == "configuration" and set(classes[1:]) <= {"transient"}, "claimed, unfetched: handed back"
     assert all(asset_state(db_url, i["ticker"])["consecutive_failures"] == 0 for i in work)
+
+
+def _terminate_fetcher_connections(db_url: str) -> int:
+    """pg_terminate_backend on every connection of the fetcher to this database."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        return conn.execute(
+            "select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity"
+            " where datname = current_database() and application_name = 'screener-fetcher'"
+            " and pid <> pg_backend_pid()"
+        ).fetchone()[0]
+
+
+def test_a_dropped_database_connection_is_reopened_and_the_response_landed(db_url, tmp_path, fake):
+    """The thread's connection is killed between the claim and the responses (and again
+    before a retried attempt is landed): the worker reconnects, lands every response once
+    and settles its items; the run's ledger still equals the server's count."""
+    prepare_db(db_url, tmp_path / "tickers", ["AAPL.US", "MSFT.US"])
+    execution_id, _ = plan(db_url, TODAY)
+    runner = make_runner(db_url, fake.url, execution_id)
+    first, second = runner.claim(2)
+    assert _terminate_fetcher_connections(db_url) == 1
+    assert runner.process(first) == "done"
+    fake.inject(r"^/api/fundamentals/MSFT\.US$", 503, "Service Unavailable")
+    assert _terminate_fetcher_connections(db_url) == 1
+    assert runner.process(second) == "done"
+    runner._close_all()
+    assert [i["status"] for i in items(db_url, execution_id)] == ["done", "done"]
+    mine = assert_ledger_matches_server(db_url, fake)
+    assert mine["fundamentals"] == {"requests": 3, "cost": 30}, "the 503 is landed once, on the new connection"
+    assert runner.counters.snapshot()["requests"] == 5
+
+
+def test_a_run_survives_its_connections_being_killed(db_url, tmp_path):
+    """Connections killed while the run works: it reconnects and continues; every item ends
+    done (an item whose result was lost with a connection returns after its lease)."""
+    codes = [f"K{n:02d}.US" for n in range(6)]
+    prepare_db(db_url, tmp_path / "tickers", codes)
+    execution_id, _ = plan(db_url, TODAY)
+    with FakeEodhd(today=TODAY, latency=0.1) as fake:
+        runner = make_runner(db_url, fake.url, execution_id, threads=2, batch=2, lease=dt.timedelta(seconds=2))
+        killed: list[int] = []
+
+        def killer():
+            for _ in range(3):
+                time.sleep(0.35)
+                killed.append(_terminate_fetcher_connections(db_url))
+
+        thread = threading.Thread(target=killer)
+        thread.start()
+        assert runner.run() == 0, runner.summary
+        thread.join()
+        assert sum(killed) >= 1
+        assert {i["status"] for i in items(db_url, execution_id)} == {"done"}
+        by_code = fake.counts()["by_code"]
+        assert set(by_code["eod"]) == set(codes)
+
+
+def test_items_claimed_with_a_lost_answer_are_claimed_again_after_their_lease(db_url, tmp_path, fake):
+    """claim_work committed but its answer was lost with the connection: the items are
+    claimed by this worker and nobody works on them. The run does not end before their
+    leases expire; it claims and fetches them (once each)."""
+    codes = ["AAPL.US", "MSFT.US", "KO.US"]
+    prepare_db(db_url, tmp_path / "tickers", codes)
+    execution_id, _ = plan(db_url, TODAY)
+    runner = make_runner(db_url, fake.url, execution_id, lease=dt.timedelta(seconds=1))
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        orphans = conn.execute(
+            "select work_item_id from pipeline.claim_work(%s, 'test-worker', 2, '1 second')", (execution_id,)
+        ).fetchall()
+    assert len(orphans) == 2
+    runner._had_connection_loss = True  # what _reset_broken_connection records
+    assert runner.run() == 0
+    assert {i["status"] for i in items(db_url, execution_id)} == {"done"}
+    assert fake.counts()["by_code"]["eod"] == {c: {"200": 1} for c in codes}
+    assert_ledger_matches_server(db_url, fake)
+
+
+def test_claims_handed_back_unfetched_do_not_count_towards_blaming_the_ticker(db_url, tmp_path, fake):
+    """Two stopped runs handed the item back unfetched; its third claim is its first failure:
+    it goes back to pending (transient), the ticker is not blamed."""
+    prepare_db(db_url, tmp_path / "tickers", ["AAPL.US"])
+    execution_id, _ = plan(db_url, TODAY)
+    runner = make_runner(db_url, fake.url, execution_id, max_attempts=1)
+    for _ in range(2):
+        [item] = runner.claim(1)
+        runner.release(item, "terminated (SIGTERM)")
+    fake.inject(r"^/api/fundamentals/AAPL\.US$", 503, "Service Unavailable")
+    [item] = runner.claim(1)
+    assert item.attempt == 3
+    assert runner.process(item) == "returned"
+    runner._close_all()
+    [state] = items(db_url, execution_id)
+    assert (state["status"], state["error_class"]) == ("pending", "transient")
+    assert asset_state(db_url, "AAPL.US")["consecutive_failures"] == 0
+    assert_ledger_matches_server(db_url, fake)

@@ -30,8 +30,8 @@ def item(kind: str, ticker: str | None = "AAPL.US", exchange: str = "US") -> Wor
 @pytest.mark.parametrize(
     ("kind", "ticker", "exchange", "expected"),
     [
-        ("initial_load", "AAPL.US", "US", [("fundamentals", "AAPL.US", {}),
-                                           ("eod", "AAPL.US", {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"})]),
+        ("initial_load", "AAPL.US", "US", [("eod", "AAPL.US", {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"}),
+                                           ("fundamentals", "AAPL.US", {})]),
         ("initial_load", "US10Y.GBOND", "GBOND", [("eod", "US10Y.GBOND", {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"})]),
         ("prices", "BP.LSE", "LSE", [("eod", "BP.LSE", {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"})]),
         ("backfill", "SAP.XETRA", "XETRA", [("eod", "SAP.XETRA", {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"})]),

@@ -38,7 +38,7 @@ def build_collection_dag(dag_id: str, *, universes: list[str], exchanges: list[s
     def collection():
         start = start_execution(dag_id, {"exchanges": exchanges})
 
-        universe_args = ["sync-universe", "--as-of", settings.AS_OF_DATE]
+        universe_args = ["sync-universe", "--as-of", settings.AS_OF_DATE, "--dir", settings.tickers_dir()]
         for name in universes:
             universe_args += ["--universe", name]
         sync = fetcher_task("sync_universe", universe_args)

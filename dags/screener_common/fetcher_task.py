@@ -76,7 +76,7 @@ def pod_operator_kwargs(task_id: str, *, mapped: bool) -> dict[str, Any]:
         volumes = {
             "volumes": [k8s.V1Volume(name="tickers", persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(
                 claim_name=k.tickers_pvc))],
-            "volume_mounts": [k8s.V1VolumeMount(name="tickers", mount_path="/app/config/tickers")],
+            "volume_mounts": [k8s.V1VolumeMount(name="tickers", mount_path=settings.tickers_dir())],
         }
     return {
         **volumes,

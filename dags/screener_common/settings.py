@@ -7,7 +7,10 @@ SCREENER_K8S_SECRET        Secret holding database-url and eodhd-api-token (defa
 SCREENER_K8S_IN_CLUSTER    true when Airflow runs in the cluster (default: true unless a config file is set)
 SCREENER_K8S_CONFIG_FILE   kube config file when Airflow runs outside the cluster
 SCREENER_EODHD_BASE_URL    API base URL given to pods (default https://eodhd.com/api)
-SCREENER_K8S_TICKERS_PVC   PersistentVolumeClaim mounted at /app/config/tickers in every pod, so
+SCREENER_TICKERS_DIR       the universe directory, passed as --dir to refresh-universe and
+                           sync-universe (default: the project's config/tickers; in kubernetes
+                           mode the image's /app/config/tickers)
+SCREENER_K8S_TICKERS_PVC   PersistentVolumeClaim mounted at SCREENER_TICKERS_DIR in every pod, so
                            refresh-universe and sync-universe (separate pods) share the files
 SCREENER_FETCHER_WORKERS   default number of parallel fetcher workers per run (default 4)
 SCREENER_TASK_RETRIES      retries per task, with exponential backoff from 1 minute (default 2)
@@ -31,6 +34,8 @@ EODHD_POOL = "eodhd_api"
 # token's per-minute limit (`run --rate-share`) and together they stay under it.
 EODHD_POOL_SLOTS = int(os.environ.get("SCREENER_EODHD_POOL_SLOTS", "8"))
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The project's config/tickers inside the fetcher image (k8s/Dockerfile: WORKDIR /app).
+K8S_TICKERS_DIR = "/app/config/tickers"
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 
 # The execution id returned by the start_execution task (SQLExecuteQueryOperator pushes rows).
@@ -86,6 +91,16 @@ def kubernetes_settings() -> KubernetesSettings:
         eodhd_base_url=env.get("SCREENER_EODHD_BASE_URL", "https://eodhd.com/api"),
         tickers_pvc=env.get("SCREENER_K8S_TICKERS_PVC") or None,
     )
+
+
+def tickers_dir() -> str:
+    """The universe directory the fetcher reads and rewrites (`--dir`), as the fetcher sees it."""
+    value = os.environ.get("SCREENER_TICKERS_DIR", "").strip()
+    if value:
+        return value
+    if executor_mode() == "kubernetes":
+        return K8S_TICKERS_DIR
+    return str(PROJECT_ROOT / "config" / "tickers")
 
 
 def default_workers() -> int:

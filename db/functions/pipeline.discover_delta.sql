@@ -188,7 +188,7 @@ begin
                s.reprocess_prices, s.reprocess_prices_from, s.reprocess_fundamentals,
                coalesce(s.reprocess_requested_at, s.updated_at) as requested_at, s.prices_gap_from,
                s.corporate_actions_due,
-               (s.last_success_at is null) as is_new,
+               (s.last_success_at is null and s.prices_last_date is null) as is_new,
                x.expected, x.previous
         from market.assets as a
         inner join pipeline.asset_processing_state as s on a.asset_id = s.asset_id

@@ -1,6 +1,6 @@
 -- pipeline.record_failure: error classes, counting, backoff, skip at the limit, token fencing.
 begin;
-select plan(23);
+select plan(30);
 
 -- setup: US calendar, three loaded assets one session behind, one execution planned
 select tests.add_sessions('US', '2026-01-01', '2026-01-31');
@@ -94,6 +94,63 @@ select is(
     pipeline.discover_delta(tests.new_execution('2026-01-13 09:00+00', '{"tickers": ["F2.US"]}', 'f4'),
                             '2026-01-13 09:00+00') -> 'planned_items',
     '1'::jsonb, 'and the ticker is planned again'
+);
+
+-- test: a data error of an initial load whose valid bars were stored (one bar quarantined)
+select tests.add_assets('US', 1, 'N');
+select pipeline.discover_delta(tests.new_execution('2026-01-20 22:00+00', '{"tickers": ["N1.US"]}', 'n1'),
+                               '2026-01-20 22:00+00');
+create temp table c6 as select * from pipeline.claim_work(
+    (select execution_id from pipeline.process_executions where run_id = 'n1'), 'w1', 1, '5 minutes', '2026-01-20 22:01+00');
+select is((select kind from c6), 'initial_load', 'the new asset gets an initial load');
+select tests.add_bars((select asset_id from c6), '2026-01-02', '2026-01-20');
+delete from market.stock_prices where asset_id = (select asset_id from c6) and trade_date = '2026-01-12';
+select pipeline.record_failure(work_item_id, lease_token, 'data', '1 bar refused: low above high', 200,
+                               '2026-01-20 22:02+00')
+from c6;
+select row_eq(
+    $$select s.consecutive_failures, s.status, s.prices_first_date, s.prices_last_date
+      from pipeline.asset_processing_state s join c6 using (asset_id)$$,
+    row(1, 'failing'::text, '2026-01-02'::date, '2026-01-20'::date),
+    'it is counted, and the watermark follows the bars stored'
+);
+select is((select prices_gap_from from pipeline.asset_processing_state s join c6 using (asset_id)), null::date,
+          'the refused session was asked for: not a gap to refetch');
+select is((select first_missing from monitor.price_gaps g join c6 using (asset_id)), '2026-01-12'::date,
+          'the hole stays visible to operators');
+update pipeline.asset_processing_state s set next_attempt_at = null from c6 where s.asset_id = c6.asset_id;
+select pipeline.discover_delta(tests.new_execution('2026-01-21 22:00+00', '{"tickers": ["N1.US"]}', 'n2'),
+                               '2026-01-21 22:00+00');
+select is(
+    (select string_agg(w.kind || ' from ' || w.from_date, ', ') from pipeline.work_items w
+     join pipeline.process_executions x using (execution_id) where x.run_id = 'n2'),
+    'prices from 2026-01-20',
+    'the next run fetches from the watermark, not the whole history again'
+);
+
+-- test: an initial load whose history was stored before its fundamentals answered 404
+select tests.add_assets('US', 1, 'M');
+select pipeline.discover_delta(tests.new_execution('2026-01-20 22:00+00', '{"tickers": ["M1.US"]}', 'm1'),
+                               '2026-01-20 22:00+00');
+create temp table c7 as select * from pipeline.claim_work(
+    (select execution_id from pipeline.process_executions where run_id = 'm1'), 'w1', 1, '5 minutes', '2026-01-20 22:01+00');
+select tests.add_bars((select asset_id from c7), '2026-01-02', '2026-01-20');
+select pipeline.record_failure(work_item_id, lease_token, 'permanent', 'fundamentals M1.US: Ticker Not Found.', 404,
+                               '2026-01-20 22:02+00')
+from c7;
+select row_eq(
+    $$select s.consecutive_failures, s.prices_last_date, s.fundamentals_fetched_at
+      from pipeline.asset_processing_state s join c7 using (asset_id)$$,
+    row(1, '2026-01-20'::date, null::timestamptz),
+    'the failure is counted and the stored history is the watermark'
+);
+update pipeline.asset_processing_state s set next_attempt_at = null from c7 where s.asset_id = c7.asset_id;
+select pipeline.discover_delta(tests.new_execution('2026-01-21 22:00+00', '{"tickers": ["M1.US"]}', 'm2'),
+                               '2026-01-21 22:00+00');
+select ok(
+    (select bool_and(w.kind <> 'initial_load') from pipeline.work_items w
+     join pipeline.process_executions x using (execution_id) where x.run_id = 'm2'),
+    'the history is not loaded again'
 );
 
 -- test: quota -> the execution stops claiming, the item goes back, nobody is blamed

@@ -1,6 +1,6 @@
 """Time landing + SQL ingest of large payloads (run by hand, never in `make test`).
 
-    DATABASE_URL=... .venv/bin/python bench/ingest.py [--assets 50000] [--bars 6500]
+    DATABASE_URL=... .venv/bin/python bench/bench_ingest.py [--assets 50000] [--bars 6500]
 
 Builds a throw-away database `bench_ingest` through db/migrate.sh, then times, each as one
 transaction as the fetcher does: a full /eod history of one asset, the same again (re-landing),
