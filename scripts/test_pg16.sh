@@ -15,7 +15,10 @@ fi
 PGI="$(ls -d "$VENV"/lib/python3*/site-packages/pgserver/pginstall)"
 ext_src="$(ls -d /usr/share/postgresql/*/extension | head -1)"
 cp -n "$ext_src"/pgtap* "$PGI/share/postgresql/extension/" 2>/dev/null || true
-chmod -R o+rX "$ROOT/.pg16" 2>/dev/null || true
+# the postgres user runs the binaries: it must read the venv (never the cluster's data dir,
+# which PostgreSQL wants private)
+chmod o+rx "$ROOT/.pg16" && chmod -R o+rX "$VENV"
+[[ -d "$ROOT/.pg16/cluster/data" ]] && chmod 700 "$ROOT/.pg16/cluster/data"
 export PG_BIN="$PGI/bin" SCREENER_PG_DIR="$ROOT/.pg16/cluster"
 scripts/db.sh start
 URL="$(scripts/db.sh url)"
