@@ -25,7 +25,6 @@ declare
     v_set pipeline.settings;
     v_msg text := left(coalesce(p_message, '') || coalesce(' (HTTP ' || p_http_status || ')', ''), 1000);
     v_counted boolean := p_error_class in ('permanent', 'data');
-    v_gap date;
 begin
     if p_error_class is null
        or p_error_class not in ('transient', 'permanent', 'data', 'quota', 'configuration') then
@@ -80,32 +79,16 @@ begin
         -- remembered as checked, so refused sessions stay visible as gaps without being
         -- refetched every run
         update pipeline.asset_processing_state as s
-           set prices_first_date = b.first_date,
-               prices_last_date = b.last_date,
-               fundamentals_fetched_at = case
+           set fundamentals_fetched_at = case
                    when v_item.kind = 'initial_load'
                         and exists (select 1 from market.fundamentals as f where f.asset_id = s.asset_id)
                    then v_now else s.fundamentals_fetched_at end,
                needs_indicator_recompute = s.needs_indicator_recompute
-                   or b.first_date is distinct from s.prices_first_date
-                   or v_item.kind in ('initial_load', 'backfill'),
+                   or (v_item.kind in ('initial_load', 'backfill')
+                       and exists (select 1 from market.stock_prices as p where p.asset_id = s.asset_id)),
                updated_at = v_now
-          from (
-              select min(p.trade_date) as first_date, max(p.trade_date) as last_date
-              from market.stock_prices as p where p.asset_id = v_item.asset_id
-          ) as b
-         where s.asset_id = v_item.asset_id and b.last_date is not null;
-        v_gap := pipeline.find_first_gap(v_item.asset_id);
-        if v_item.from_date is not null and v_item.to_date is not null
-           and (v_gap is null or v_gap >= v_item.from_date) then
-            update pipeline.asset_processing_state as s
-               set gaps_checked_through = greatest(s.gaps_checked_through, v_item.to_date)
-             where s.asset_id = v_item.asset_id;
-            v_gap := pipeline.find_first_gap(v_item.asset_id);
-        end if;
-        update pipeline.asset_processing_state as s
-           set prices_gap_from = v_gap
          where s.asset_id = v_item.asset_id;
+        perform pipeline._advance_price_watermark(v_item.asset_id, v_item.from_date, v_item.to_date);
     end if;
 
     if v_counted and v_item.asset_id is not null then

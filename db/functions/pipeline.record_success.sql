@@ -20,7 +20,6 @@ declare
     v_item pipeline.work_items;
     v_rows integer;
     v_prices boolean;
-    v_gap date;
     v_changed integer;
     v_due boolean;
 begin
@@ -41,9 +40,7 @@ begin
         perform pipeline._advance_bulk_watermarks(v_item.exchange_code, v_item.to_date, v_now);
     else
         update pipeline.asset_processing_state as s
-           set prices_first_date = case when v_prices then b.first_date else s.prices_first_date end,
-               prices_last_date = case when v_prices then b.last_date else s.prices_last_date end,
-               -- when the content was last confirmed (market.fundamentals.fetched_at stays at the
+           set -- when the content was last confirmed (market.fundamentals.fetched_at stays at the
                -- time the content first arrived when it does not change)
                fundamentals_fetched_at = case
                    when v_item.kind in ('initial_load', 'fundamentals')
@@ -65,31 +62,14 @@ begin
                corporate_actions_due = case when v_item.kind = 'corporate_actions' then false
                                             else s.corporate_actions_due end,
                needs_indicator_recompute = s.needs_indicator_recompute
-                   or (v_item.kind in ('initial_load', 'backfill') and v_rows > 0)
-                   or (v_prices and b.first_date is distinct from s.prices_first_date),
+                   or (v_item.kind in ('initial_load', 'backfill') and v_rows > 0),
                last_success_at = v_now,
                last_error = null,
                updated_at = v_now
-          from (
-              select min(p.trade_date) as first_date, max(p.trade_date) as last_date
-              from market.stock_prices as p where p.asset_id = v_item.asset_id
-          ) as b
          where s.asset_id = v_item.asset_id;
 
         if v_prices then
-            -- a session still missing inside a window the vendor was just asked for is one it
-            -- does not have: remember the window so the gap is not planned again every run
-            v_gap := pipeline.find_first_gap(v_item.asset_id);
-            if v_item.from_date is not null and v_item.to_date is not null
-               and (v_gap is null or v_gap >= v_item.from_date) then
-                update pipeline.asset_processing_state as s
-                   set gaps_checked_through = greatest(s.gaps_checked_through, v_item.to_date)
-                 where s.asset_id = v_item.asset_id;
-                v_gap := pipeline.find_first_gap(v_item.asset_id);
-            end if;
-            update pipeline.asset_processing_state as s
-               set prices_gap_from = v_gap
-             where s.asset_id = v_item.asset_id;
+            perform pipeline._advance_price_watermark(v_item.asset_id, v_item.from_date, v_item.to_date);
         end if;
 
         -- signs of a new split or dividend: the overlapping bar rewritten by the vendor, or a
