@@ -57,10 +57,28 @@ is_running() {
   [[ -f "$DATA/postmaster.pid" ]] && as_pg "$PG_BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1
 }
 
+# As root the cluster runs as `postgres`, which must be able to reach the data directory:
+# give traverse-only permission (o+x, no listing) to every ancestor that withholds it, e.g. a
+# checkout inside a private `mktemp -d` directory.
+let_postgres_reach() {
+  local d="$1"
+  while [[ "$d" != "/" && -n "$d" ]]; do
+    if ! runuser -u postgres -- test -x "$d" 2>/dev/null; then
+      chmod o+x "$d"
+      echo "db: gave the postgres user traverse permission on $d"
+    fi
+    d="$(dirname "$d")"
+  done
+}
+
 start() {
   local port sock; port="$(choose_port)"; sock="$(socket_dir)"
   mkdir -p "$PGDIR" "$sock"
-  if [[ "$(id -u)" == "0" ]]; then chown postgres "$PGDIR" "$sock"; fi
+  if [[ "$(id -u)" == "0" ]]; then
+    chown postgres "$PGDIR" "$sock"
+    let_postgres_reach "$PGDIR"
+    let_postgres_reach "$sock"
+  fi
   if [[ ! -f "$DATA/PG_VERSION" ]]; then
     echo "db: initialising cluster in $DATA ($("$PG_BIN/postgres" --version))"
     as_pg "$PG_BIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
