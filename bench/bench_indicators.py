@@ -61,7 +61,7 @@ def load(conn, assets: int, bars: int) -> None:
                 where extract(isodow from d) < 6
                 limit %(bars)s
             ) as s
-            cross join lateral (select 20 + a.asset_id %% 50 + s.n * 0.01 * (a.asset_id %% 7 - 3)
+            cross join lateral (select (20 + a.asset_id %% 50) * exp(s.n * 0.0005 * (a.asset_id %% 7 - 3))
                                        + 5 * sin(s.n / 10.0 + a.asset_id) + random() as c) as w
         ) as x
         """,

@@ -1,5 +1,11 @@
 -- Rebuilds indicators and state of the given assets from their first bar (up to p_until, all when null).
 -- Called by market.recompute_indicators and market.refresh_indicators. Idempotent.
+--
+-- The kernel runs in parallel workers: per batch, one parallel query computes every asset of the
+-- batch into a temporary table (CREATE TABLE AS may run its query in parallel; INSERT may not),
+-- which is then written to market.technical_indicators and market.indicator_state. The leader
+-- only collects rows, so it does not take assets itself (parallel_leader_participation off; it
+-- still runs the query alone when no worker is free). Workers: max_parallel_workers_per_gather.
 create or replace function market._rebuild_indicators(p_asset_ids bigint[], p_until date default null)
 returns bigint
 language plpgsql
@@ -7,6 +13,10 @@ volatile
 set search_path = ''
 set jit = off
 set work_mem = '256MB'
+set parallel_setup_cost = 0
+set parallel_tuple_cost = 0
+set min_parallel_table_scan_size = 0
+set parallel_leader_participation = off
 as $$
 declare
     v_bench record;
@@ -15,71 +25,52 @@ declare
     v_count bigint;
 begin
     select * into v_bench from market._indicator_benchmark(p_until);
-    -- Batches of 500 assets keep the intermediate result small.
+    -- Batches of 5,000 assets bound the temporary table (about 1 GB at 504 bars per asset).
     for v_batch in
         select array_agg(u.asset_id order by u.asset_id)
         from (
-            select x.asset_id, (row_number() over (order by x.asset_id) - 1) / 500 as batch
+            select x.asset_id, (row_number() over (order by x.asset_id) - 1) / 5000 as batch
             from unnest(p_asset_ids) as x (asset_id)
         ) as u
         group by u.batch
     loop
+        -- parallel: a parallel scan of market.assets hands each worker its own assets
+        create table pg_temp.indicator_rebuild_batch as
+        select r.*
+        from market.assets as a
+        cross join lateral market._compute_asset_indicators(
+            a.asset_id, p_until, v_bench.dates, v_bench.closes
+        ) as r
+        where a.asset_id = any(v_batch);
+
         delete from market.technical_indicators as ti where ti.asset_id = any(v_batch);
         delete from market.indicator_state as st where st.asset_id = any(v_batch);
-        with bars as (
-            select
-                sp.asset_id,
-                array_agg(sp.trade_date) as d,
-                array_agg(sp.open * (sp.adjusted_close / sp.close)) as o,
-                array_agg(sp.high * (sp.adjusted_close / sp.close)) as h,
-                array_agg(sp.low * (sp.adjusted_close / sp.close)) as l,
-                array_agg(sp.close * (sp.adjusted_close / sp.close)) as c,
-                array_agg(sp.volume) as v
-            from (
-                select p.*
-                from market.stock_prices as p
-                where p.asset_id = any(v_batch) and (p_until is null or p.trade_date <= p_until)
-                order by p.asset_id, p.trade_date
-            ) as sp
-            group by sp.asset_id
-        ),
-        computed as (
-            select b.asset_id, b.d[1] as first_date, cardinality(b.d) as bar_count, r.*
-            from bars as b
-            cross join lateral market._compute_indicators(
-                b.d, b.o, b.h, b.l, b.c, b.v, v_bench.dates, v_bench.closes, 1, 0, null
-            ) as r
-        ),
-        written as (
-            insert into market.technical_indicators
-            select
-                asset_id, trade_date, sma_5, sma_10, sma_20, sma_50, sma_100, sma_200, ema_12, ema_26, ema_50,
-                ema_200, wma_20, rsi_14, macd_line, macd_signal, macd_hist, bb_upper_20, bb_middle_20,
-                bb_lower_20, bb_bandwidth_20, bb_percent_b_20, atr_14, stoch_k, stoch_d, stoch_rsi_14,
-                willr_14, cci_20, roc_10, mom_10, obv, adx_14, plus_di_14, minus_di_14, mfi_14, sar,
-                stddev_20, linreg_slope_20, volatility_30, avg_volume_30, avg_volume_90, high_52w, low_52w,
-                beta_252
-            from computed
-            returning 1
-        )
+        insert into market.technical_indicators
+        select
+            b.asset_id, b.trade_date, b.sma_5, b.sma_10, b.sma_20, b.sma_50, b.sma_100, b.sma_200, b.ema_12,
+            b.ema_26, b.ema_50, b.ema_200, b.wma_20, b.rsi_14, b.macd_line, b.macd_signal, b.macd_hist,
+            b.bb_upper_20, b.bb_middle_20, b.bb_lower_20, b.bb_bandwidth_20, b.bb_percent_b_20, b.atr_14,
+            b.stoch_k, b.stoch_d, b.stoch_rsi_14, b.willr_14, b.cci_20, b.roc_10, b.mom_10, b.obv, b.adx_14,
+            b.plus_di_14, b.minus_di_14, b.mfi_14, b.sar, b.stddev_20, b.linreg_slope_20, b.volatility_30,
+            b.avg_volume_30, b.avg_volume_90, b.high_52w, b.low_52w, b.beta_252
+        from pg_temp.indicator_rebuild_batch as b;
+        get diagnostics v_count = row_count;
+        v_rows := v_rows + v_count;
         insert into market.indicator_state (
             asset_id, first_trade_date, last_trade_date, bar_count, state,
             recent_dates, recent_close, recent_high, recent_low, recent_volume
         )
         select
-            cm.asset_id, cm.first_date, cm.trade_date, cm.bar_count, cm.state,
-            b.d[greatest(1, cm.bar_count - 251):], b.c[greatest(1, cm.bar_count - 251):],
-            b.h[greatest(1, cm.bar_count - 29):], b.l[greatest(1, cm.bar_count - 29):],
-            b.v[greatest(1, cm.bar_count - 89):]
-        from computed as cm
-        inner join bars as b on cm.asset_id = b.asset_id
-        where cm.state is not null;
-        select count(*) into v_count from market.technical_indicators as ti where ti.asset_id = any(v_batch);
-        v_rows := v_rows + v_count;
+            b.asset_id, b.first_trade_date, b.trade_date, b.bar_count, b.state,
+            b.recent_dates, b.recent_close, b.recent_high, b.recent_low, b.recent_volume
+        from pg_temp.indicator_rebuild_batch as b
+        where b.state is not null;
+        drop table pg_temp.indicator_rebuild_batch;
     end loop;
     return v_rows;
 end;
 $$;
 
 comment on function market._rebuild_indicators(bigint[], date) is
-'Deletes and recomputes market.technical_indicators and market.indicator_state of the given assets from their first bar.';
+'Deletes and recomputes market.technical_indicators and market.indicator_state of the given assets from their first '
+'bar, computing the assets in parallel workers (market._compute_asset_indicators).';
