@@ -3,7 +3,7 @@
 #   1. applies each numbered migration db/NNNN_*.sql once, in order, each in one transaction
 #      together with its row in pipeline.schema_migrations (file name + sha256 checksum);
 #      a landed migration whose file changed afterwards is refused;
-#   2. re-applies every file of db/functions/ and then db/views/ (desired state,
+#   2. re-applies every file of db/functions/, db/aggregates/ and then db/views/ (desired state,
 #      `create or replace`), one transaction per file.
 # Idempotent: a second run on a migrated database changes nothing.
 #   usage: DATABASE_URL=postgresql://... db/migrate.sh
@@ -52,9 +52,9 @@ done
 
 # Function bodies may call functions defined in later files: check them at run time.
 reapplied=0
-for file in "$DB_DIR"/functions/*.sql "$DB_DIR"/views/*.sql; do
+for file in "$DB_DIR"/functions/*.sql "$DB_DIR"/aggregates/*.sql "$DB_DIR"/views/*.sql; do
   [[ -e "$file" ]] || continue
   PGOPTIONS="-c check_function_bodies=off" run_psql --single-transaction -f "$file"
   reapplied=$((reapplied + 1))
 done
-say "$applied migration(s) applied, $reapplied function/view file(s) re-applied"
+say "$applied migration(s) applied, $reapplied function/aggregate/view file(s) re-applied"

@@ -3,7 +3,9 @@
 -- market.stock_prices. Called by market.refresh_indicators. Not idempotent by itself (the state
 -- moves on); refresh_indicators is. Rows after a state's last bar never exist (a rebuild deletes
 -- the asset's rows first); one would fail the primary key.
-create or replace function market._advance_indicators(p_asset_ids bigint[], p_as_of date)
+create or replace function market._advance_indicators(
+    p_asset_ids bigint[], p_as_of date, p_context_from date default null
+)
 returns bigint
 language plpgsql
 volatile
@@ -20,9 +22,13 @@ begin
     select * into v_bench from market._indicator_benchmark(p_as_of);
     -- Only the benchmark bars from the last one on or before the earliest context bar are ever
     -- read: pass just those (every kernel call copies its arguments; the history can be decades).
-    select min(st.recent_dates[1]) into v_from
-    from market.indicator_state as st
-    where st.asset_id = any(p_asset_ids);
+    -- The caller may know that date already (p_context_from, from a pass over the states).
+    v_from := p_context_from;
+    if v_from is null then
+        select min(st.recent_dates[1]) into v_from
+        from market.indicator_state as st
+        where st.asset_id = any(p_asset_ids);
+    end if;
     select count(*) into v_skip from unnest(v_bench.dates) as bd (d) where bd.d <= v_from;
     if v_skip > 1 then
         v_bench.dates := v_bench.dates[v_skip:];
@@ -116,6 +122,7 @@ begin
 end;
 $$;
 
-comment on function market._advance_indicators(bigint[], date) is
+comment on function market._advance_indicators(bigint[], date, date) is
 'Advances the stored indicator state of the given assets over their new bars up to p_as_of (earlier bars from the '
-'state''s recent windows) and writes those rows; returns the number of rows written.';
+'state''s recent windows) and writes those rows; returns the number of rows written. p_context_from: the earliest '
+'first date of their recent windows, when the caller knows it (read from the states otherwise).';

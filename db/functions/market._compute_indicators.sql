@@ -39,7 +39,10 @@ as $$
 -- Bar t (0-based, absolute in the asset's history) is array element j = t - p_base + 1.
 -- Elements before p_first are context only: 252 closes and dates back (or to the first bar), 90
 -- volumes, 30 highs and lows; older elements of those may be NaN (never read). p_open is unused.
--- Definitions follow TA-Lib 0.8 (docs: market.indicator_catalog). The state layout is the
+-- Definitions follow TA-Lib 0.8 (docs: market.indicator_catalog). The EMA and Wilder steps are
+-- market.ema_step, market.wilder_step and market.wilder_sum_step (inlined here; the transitions of
+-- the market.ema and market.wilder aggregates); the running window sums are market.moving_sum's
+-- forward and inverse steps (add the new bar, emit, subtract the bar leaving), in the same order. The state layout is the
 -- assignment list at the end: 69 values (sums, EMA/Wilder values, SAR, stochastic and RSI rings,
 -- running extremes) followed by the two 52-week queues (values, then bars).
 declare
@@ -193,27 +196,27 @@ begin
         end if;
 
         -- EMAs: sum while warming up, seed with the mean, then (x - p) * k + p.
-        if t > 11 then e12 := (c - e12) * k12 + e12; elsif t = 11 then e12 := (e12 + c) / 12; else e12 := e12 + c; end if;
+        if t > 11 then e12 := market.ema_step(e12, c, k12); elsif t = 11 then e12 := (e12 + c) / 12; else e12 := e12 + c; end if;
         ema_12 := case when t >= 11 then e12 end;
-        if t > 25 then e26 := (c - e26) * k26 + e26; elsif t = 25 then e26 := (e26 + c) / 26; else e26 := e26 + c; end if;
+        if t > 25 then e26 := market.ema_step(e26, c, k26); elsif t = 25 then e26 := (e26 + c) / 26; else e26 := e26 + c; end if;
         ema_26 := case when t >= 25 then e26 end;
-        if t > 49 then e50 := (c - e50) * k50 + e50; elsif t = 49 then e50 := (e50 + c) / 50; else e50 := e50 + c; end if;
+        if t > 49 then e50 := market.ema_step(e50, c, k50); elsif t = 49 then e50 := (e50 + c) / 50; else e50 := e50 + c; end if;
         ema_50 := case when t >= 49 then e50 end;
-        if t > 199 then e200 := (c - e200) * k200 + e200;
+        if t > 199 then e200 := market.ema_step(e200, c, k200);
         elsif t = 199 then e200 := (e200 + c) / 200; else e200 := e200 + c; end if;
         ema_200 := case when t >= 199 then e200 end;
 
         -- MACD: fast EMA seeded on bars 14..25, slow = EMA 26, signal seeded on lines 25..33.
         if t > 33 then
-            mf := (c - mf) * k12 + mf;
+            mf := market.ema_step(mf, c, k12);
             line := mf - e26;
-            sg := (line - sg) * k9 + sg;
+            sg := market.ema_step(sg, line, k9);
             macd_line := line; macd_signal := sg; macd_hist := line - sg;
         else
             if t >= 14 then
                 if t < 25 then mf := mf + c;
                 elsif t = 25 then mf := (mf + c) / 12;
-                else mf := (c - mf) * k12 + mf; end if;
+                else mf := market.ema_step(mf, c, k12); end if;
             end if;
             macd_line := null; macd_signal := null; macd_hist := null;
             if t >= 25 then
@@ -237,9 +240,11 @@ begin
             -- RSI (Wilder)
             d := c - pc;
             if t > 14 then
-                rl := rl * 13; rg := rg * 13;
-                if d < 0 then rl := rl - d; else rg := rg + d; end if;
-                rl := rl / 14; rg := rg / 14;
+                if d < 0 then
+                    rl := market.wilder_step(rl, -d, 14); rg := market.wilder_step(rg, 0, 14);
+                else
+                    rg := market.wilder_step(rg, d, 14); rl := market.wilder_step(rl, 0, 14);
+                end if;
             else
                 if d < 0 then rl := rl - d; else rg := rg + d; end if;
                 if t = 14 then rl := rl / 14; rg := rg / 14; end if;
@@ -247,7 +252,7 @@ begin
             -- True range, ATR, directional movement, DI and ADX
             tr := greatest(h - l, abs(h - pc), abs(l - pc));
             if t > 14 then
-                atr := atr * 13; atr := atr + tr; atr := atr / 14;
+                atr := market.wilder_step(atr, tr, 14);
             else
                 atr := atr + tr;
                 if t = 14 then atr := atr / 14; end if;
@@ -259,10 +264,14 @@ begin
                 tr14 := tr14 + tr;
                 plus_di_14 := null; minus_di_14 := null; adx_14 := null;
             else
-                mdm := mdm - mdm / 14; pdm := pdm - pdm / 14;
-                if dm > 0 and dp < dm then mdm := mdm + dm;
-                elsif dp > 0 and dp > dm then pdm := pdm + dp; end if;
-                tr14 := tr14 - tr14 / 14 + tr;
+                if dm > 0 and dp < dm then
+                    mdm := market.wilder_sum_step(mdm, dm, 14); pdm := market.wilder_sum_step(pdm, 0, 14);
+                elsif dp > 0 and dp > dm then
+                    pdm := market.wilder_sum_step(pdm, dp, 14); mdm := market.wilder_sum_step(mdm, 0, 14);
+                else
+                    mdm := market.wilder_sum_step(mdm, 0, 14); pdm := market.wilder_sum_step(pdm, 0, 14);
+                end if;
+                tr14 := market.wilder_sum_step(tr14, tr, 14);
                 if tr14 > -0.00000000000001 and tr14 < 0.00000000000001 then
                     plus_di_14 := 0; minus_di_14 := 0; di_ok := false;
                 else
@@ -273,7 +282,7 @@ begin
                     if di_ok then dx := 100.0 * (abs(mdi - pdi) / a); end if;
                 end if;
                 if t > 27 then
-                    if di_ok then adx := ((adx * 13) + dx) / 14; end if;
+                    if di_ok then adx := market.wilder_step(adx, dx, 14); end if;
                 else
                     if di_ok then sumdx := sumdx + dx; end if;
                     if t = 27 then adx := sumdx / 14; end if;

@@ -1,6 +1,6 @@
 -- market._advance_indicators: continues from the stored state over new bars only.
 begin;
-select plan(7);
+select plan(9);
 
 -- setup: an asset built in full up to mid-February, with bars until the end of February
 select tests.add_sessions('US', '2024-01-01', '2024-02-29');
@@ -31,8 +31,26 @@ select is(
     'up to 252 closes are kept'
 );
 
+-- test: the earliest context date given by the caller gives the same rows as a full rebuild
+select is(
+    market._advance_indicators(
+        array[:aaa]::bigint[], '2024-02-29',
+        (select recent_dates[1] from market.indicator_state where asset_id = :aaa)
+    ),
+    (select count(*) from market.stock_prices where asset_id = :aaa and trade_date > '2024-02-20'),
+    'with p_context_from: the remaining bars written'
+);
+create temporary table stepped as select * from market.technical_indicators where asset_id = :aaa;
+select market._rebuild_indicators(array[:aaa]::bigint[], '2024-02-29');
+select is(
+    (select count(*)::integer from (
+        select * from stepped except select * from market.technical_indicators where asset_id = :aaa
+    ) as x),
+    0, 'and every row equals the full rebuild'
+);
+
 -- test: nothing new, nothing written; assets not given are left alone
-select is(market._advance_indicators(array[:aaa]::bigint[], '2024-02-20'), 0::bigint, 'no new bars: no rows');
+select is(market._advance_indicators(array[:aaa]::bigint[], '2024-02-29'), 0::bigint, 'no new bars: no rows');
 select is(market._advance_indicators('{}'::bigint[], '2024-02-29'), 0::bigint, 'no assets: no rows');
 
 select * from finish();
