@@ -1,6 +1,6 @@
 -- market._rebuild_indicators: replaces an asset's rows and state from its first bar, up to p_until.
 begin;
-select plan(6);
+select plan(8);
 
 -- setup: one asset with weekday bars in the first quarter of 2024, a stale row in the future
 select tests.add_sessions('US', '2024-01-01', '2024-03-31');
@@ -34,6 +34,21 @@ select is(
     (select adjusted_close from market.stock_prices where asset_id = :aaa and trade_date = '2024-02-29'),
     'the close window ends with the last adjusted close'
 );
+
+-- test: without any free parallel worker the session computes the batch itself, with the same rows
+create temporary table parallel_rows as select * from market.technical_indicators where asset_id = :aaa;
+set local max_parallel_workers = 0;
+select is(
+    market._rebuild_indicators(array[:aaa]::bigint[], '2024-02-29'),
+    (select count(*) from parallel_rows), 'no worker free: the same number of rows'
+);
+select is(
+    (select count(*)::integer from (
+        select * from parallel_rows except select * from market.technical_indicators where asset_id = :aaa
+    ) as x),
+    0, 'and the same values'
+);
+reset max_parallel_workers;
 
 -- test: an asset without bars gets no state
 select is(
