@@ -2,17 +2,8 @@
 begin;
 select plan(4);
 
--- setup: 300 bars of a zig-zag walk with a flat stretch, and the kernel's output on them
-create temporary table bars as
-select
-    g as t, date '2020-01-01' + g as d,
-    (case when g between 120 and 150 then 90 else 100 + g * 0.1 + (g % 7) - 3 * sin(g / 5.0) end)::float8 as c,
-    (1000 + (g * 37) % 500)::float8 as v
-from generate_series(0, 299) as g;
-create temporary table kernel as
-select r.*
-from (select array_agg(d order by t) as d, array_agg(c order by t) as c, array_agg(v order by t) as v from bars) as b
-cross join lateral market._compute_indicators(b.d, b.c, b.c, b.c, b.c, b.v, '{}', '{}', 1, 0, null) as r;
+-- setup: the zig-zag walk of 300 bars (a flat stretch at bars 120-150) and the kernel's output on it
+select tests.make_zigzag_tables(300);
 create temporary table agg as
 select
     d, t,

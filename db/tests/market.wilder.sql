@@ -2,19 +2,8 @@
 begin;
 select plan(4);
 
--- setup: 300 bars with highs, lows and a flat stretch, and the kernel's output on them
-create temporary table bars as
-select
-    g as t, date '2020-01-01' + g as d,
-    (case when g between 120 and 150 then 90 else 100 + g * 0.1 + (g % 7) - 3 * sin(g / 5.0) end)::float8 as c,
-    (case when g between 120 and 150 then 90 else 101 + g * 0.1 + (g % 7) - 3 * sin(g / 5.0) + (g % 3) end)::float8 as h,
-    (case when g between 120 and 150 then 90 else 99 + g * 0.1 + (g % 7) - 3 * sin(g / 5.0) - (g % 4) end)::float8 as l
-from generate_series(0, 299) as g;
-create temporary table kernel as
-select r.*
-from (select array_agg(d order by t) as d, array_agg(c order by t) as c, array_agg(h order by t) as h,
-             array_agg(l order by t) as l from bars) as b
-cross join lateral market._compute_indicators(b.d, b.c, b.h, b.l, b.c, b.c, '{}', '{}', 1, 0, null) as r;
+-- setup: the zig-zag walk of 300 bars (a flat stretch at bars 120-150) and the kernel's output on it
+select tests.make_zigzag_tables(300);
 create temporary table moves as
 select
     d, t, h, l, c,
