@@ -1,4 +1,5 @@
 -- Fixtures for the indicator aggregates' tests (test database only).
+create schema if not exists tests;
 
 -- Temporary tables "bars" (t, d, c, h, l, v: a zig-zag walk of p_n bars with a flat stretch at
 -- bars 120-150 and varying volume) and "kernel" (market._compute_indicators over them).
