@@ -43,9 +43,9 @@ begin
         cross join lateral (
             select
                 array_agg(p.trade_date) as d,
-                array_agg(p.high * (p.adjusted_close / p.close)) as h,
-                array_agg(p.low * (p.adjusted_close / p.close)) as l,
-                array_agg(p.close * (p.adjusted_close / p.close)) as c,
+                array_agg(p.high * market.adjustment_factor(p.close, p.adjusted_close)) as h,
+                array_agg(p.low * market.adjustment_factor(p.close, p.adjusted_close)) as l,
+                array_agg(p.close * market.adjustment_factor(p.close, p.adjusted_close)) as c,
                 array_agg(p.volume) as v
             from (
                 select sp.trade_date, sp.high, sp.low, sp.close, sp.adjusted_close, sp.volume

@@ -44,9 +44,9 @@ declare
 begin
     select
         array_agg(p.trade_date order by p.trade_date),
-        array_agg(p.high * (p.adjusted_close / p.close) order by p.trade_date),
-        array_agg(p.low * (p.adjusted_close / p.close) order by p.trade_date),
-        array_agg(p.close * (p.adjusted_close / p.close) order by p.trade_date),
+        array_agg(p.high * market.adjustment_factor(p.close, p.adjusted_close) order by p.trade_date),
+        array_agg(p.low * market.adjustment_factor(p.close, p.adjusted_close) order by p.trade_date),
+        array_agg(p.close * market.adjustment_factor(p.close, p.adjusted_close) order by p.trade_date),
         array_agg(p.volume order by p.trade_date)
     into v_d, v_h, v_l, v_c, v_v
     from market.stock_prices as p

@@ -12,7 +12,7 @@ set search_path = ''
 as $$
     select
         coalesce(array_agg(p.trade_date order by p.trade_date), '{}'),
-        coalesce(array_agg(p.close * (p.adjusted_close / p.close) order by p.trade_date), '{}')
+        coalesce(array_agg(p.close * market.adjustment_factor(p.close, p.adjusted_close) order by p.trade_date), '{}')
     from market.stock_prices as p
     where
         p.asset_id = (

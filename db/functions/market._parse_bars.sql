@@ -3,9 +3,13 @@
 -- p_bars: the payload's array of bars {date, open, high, low, close, adjusted_close, volume};
 -- p_asset_ids: the asset of each bar, same positions (null: skip the item). shape_error: the
 -- payload is not what EODHD sends (the whole payload is refused); reject_reason: the bar breaks
--- a price rule (the bar goes to market.price_quarantine).
+-- a price rule (the bar goes to market.price_quarantine). p_yield_asset_ids: the assets whose
+-- series are yields (market.exchanges.quotes_yields): zero and negative values are valid for them,
+-- but only unadjusted (adjusted_close = close).
 drop function if exists market._parse_bars(jsonb, date);
-create or replace function market._parse_bars(p_bars jsonb, p_asset_ids bigint[], p_as_of date)
+create or replace function market._parse_bars(
+    p_bars jsonb, p_asset_ids bigint[], p_as_of date, p_yield_asset_ids bigint[] default '{}'
+)
 returns table (
     item_no integer,
     asset_id bigint,
@@ -108,8 +112,12 @@ as $$
         nullif(concat_ws('; ',
             case when c.open is null or c.high is null or c.low is null or c.close is null or c.adjusted_close is null
                 then 'missing price' end,
-            case when c.open <= 0 or c.high <= 0 or c.low <= 0 or c.close <= 0 or c.adjusted_close <= 0
+            case when (c.open <= 0 or c.high <= 0 or c.low <= 0 or c.close <= 0 or c.adjusted_close <= 0)
+                      and not coalesce(c.asset_id = any(p_yield_asset_ids), false)
                 then 'non-positive price' end,
+            case when (c.open <= 0 or c.high <= 0 or c.low <= 0 or c.close <= 0 or c.adjusted_close <= 0)
+                      and c.asset_id = any(p_yield_asset_ids) and c.adjusted_close <> c.close
+                then 'non-positive yield with adjusted_close different from close' end,
             case when c.low > c.high then 'low above high' end,
             case when c.low <= c.high and c.open not between c.low and c.high then 'open outside [low, high]' end,
             case when c.low <= c.high and c.close not between c.low and c.high then 'close outside [low, high]' end,
@@ -120,5 +128,5 @@ as $$
     from checked as c
 $$;
 
-comment on function market._parse_bars(jsonb, bigint[], date) is
+comment on function market._parse_bars(jsonb, bigint[], date, bigint[]) is
 'Typed EODHD bars with their shape error (payload refused) or reject reason (bar quarantined); used by market._store_bars.';

@@ -27,7 +27,14 @@ declare
     v_first date;
     v_last date;
     v_prior jsonb;
+    v_yields bigint[];
 begin
+    -- the payload's yield series (GBOND): zero and negative bars are valid for them
+    select coalesce(array_agg(a.asset_id), '{}') into v_yields
+    from market.assets as a
+    inner join market.exchanges as e on a.exchange_code = e.exchange_code
+    where a.asset_id = any(p_asset_ids) and e.quotes_yields;
+
     -- each asset's last stored date before this payload (read first: within the writing statement
     -- a lookup per asset slows down badly on the rows that statement itself inserted)
     select jsonb_object_agg(a.asset_id::text, (
@@ -47,7 +54,7 @@ begin
                  left join pipeline.process_executions as e on e.execution_id = pl.execution_id
                  where pl.payload_id = p_payload_id)
             ) as adjusted_as_of
-        from market._parse_bars(p_bars, p_asset_ids, p_as_of) as p
+        from market._parse_bars(p_bars, p_asset_ids, p_as_of, v_yields) as p
     ),
     shape as (
         select array_agg(p.shape_error order by p.item_no) filter (where p.shape_error is not null) as errors

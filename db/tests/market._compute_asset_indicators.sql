@@ -1,6 +1,6 @@
 -- market._compute_asset_indicators: one asset's rows from its adjusted bars, the state on the last row only.
 begin;
-select plan(8);
+select plan(9);
 
 -- setup: an asset with weekday bars, adjusted by half from February on, and one without bars
 select tests.add_sessions('US', '2024-01-01', '2024-03-31');
@@ -51,5 +51,14 @@ select is(
     (select count(*)::integer from market._compute_asset_indicators(:bbb, null, '{}', '{}')), 0, 'no bars: no rows'
 );
 
+-- test: a yield with zero and negative closes (unadjusted) is computed without a division by zero
+select tests.create_asset('JP10Y.GBOND') as jgb \gset
+insert into market.stock_prices (asset_id, trade_date, open, high, low, close, adjusted_close, volume)
+select :jgb, date '2024-01-01' + g, c, c + 0.02, c - 0.02, c, c, 0
+from (select g, ((g % 5) - 2) * 0.01 as c from generate_series(0, 59) as g) as x;
+select is(
+    (select count(*)::integer from market._compute_asset_indicators(:jgb, null, '{}', '{}') where sma_20 is not null),
+    41, 'rows for every bar after the warm-up'
+);
 select * from finish();
 rollback;

@@ -1,6 +1,6 @@
 -- market._compute_indicators: warm-up lengths, seeding, flat-range guards and the returned state.
 begin;
-select plan(16);
+select plan(19);
 
 -- setup: 300 bars of a zig-zag walk, and 40 flat bars (no moves at all)
 create temporary table walk as
@@ -54,6 +54,31 @@ select is((select count(*)::integer from walk_out where state is not null), 1, '
 select is(
     (select cardinality(state) - 2 * (state[58] + state[59])::integer from walk_out where t = 299), 69,
     'the state has 69 values and the two 52-week queues'
+);
+
+-- test: a yield series that crosses zero (exact zeros included): no division error, no NaN or infinity
+create temporary table yield_bars as
+select g as t, date '2020-01-01' + g as d, round((0.8 * sin(g / 15.0))::numeric, 1)::float8 as c
+from generate_series(0, 299) as g;
+create temporary table yield_out as
+select r.*, row_number() over (order by r.trade_date) - 1 as t
+from (
+    select
+        array_agg(d order by t) as d, array_agg(c order by t) as c,
+        array_agg(c + 0.05 order by t) as h, array_agg(c - 0.05 order by t) as l
+    from yield_bars
+) as y
+cross join lateral market._compute_indicators(
+    y.d, y.c, y.h, y.l, y.c, array_fill(0::float8, array[300]), y.d, y.c, 1, 0, null
+) as r;
+select is((select count(*)::integer from yield_out), 300, 'a series through zero is computed');
+select is(
+    (select count(*)::integer from yield_out as z where (to_jsonb(z) - 'state')::text ~ 'NaN|Infinity'), 0,
+    'no NaN or infinity in any column'
+);
+select is(
+    (select array_agg(distinct z.roc_10) from yield_out as z inner join yield_bars as b on b.t = z.t - 10 where b.c = 0),
+    array[0]::float8[], 'roc_10 is 0 where the close ten bars back is 0'
 );
 
 select * from finish();

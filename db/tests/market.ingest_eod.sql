@@ -1,7 +1,7 @@
 -- market.ingest_eod: happy path, shapes refused whole, quarantine reasons, idempotency,
 -- rewritten history and backfills flag the asset.
 begin;
-select plan(27);
+select plan(30);
 
 -- setup
 select tests.create_asset('AAPL.US') as aapl \gset
@@ -123,6 +123,26 @@ select throws_ok(format('select market.ingest_eod(%s, %s, %L)', :p1, :msft, '202
 select throws_ok(format('select market.ingest_eod(%s, %s, %L)',
     tests.land('fundamentals', 'AAPL.US', '{}'), :aapl, '2026-02-04'), '22023', null,
     'a payload of another endpoint is refused');
+
+-- test: a government bond yield (GBOND) stores zero and negative bars; a stock's zero bar is refused
+select tests.create_asset('DE10Y.GBOND') as bund \gset
+select is(
+    market.ingest_eod(tests.land('eod', 'DE10Y.GBOND', $$[
+      {"date": "2026-02-02", "open": 0.02, "high": 0.03, "low": -0.01, "close": 0, "adjusted_close": 0, "volume": 0},
+      {"date": "2026-02-03", "open": 0, "high": 0.01, "low": -0.12, "close": -0.11, "adjusted_close": -0.11, "volume": 0}
+    ]$$), :bund, '2026-02-04') ->> 'rows_stored',
+    '2', 'a zero and a negative yield are stored'
+);
+select is(
+    (select array_agg(close order by trade_date) from market.stock_prices where asset_id = :bund),
+    array[0, -0.11]::float8[], 'as sent'
+);
+select is(
+    market.ingest_eod(tests.land('eod', 'MSFT.US', $$[
+      {"date": "2026-02-02", "open": 0.02, "high": 0.03, "low": -0.01, "close": 0, "adjusted_close": 0, "volume": 0}
+    ]$$), :msft, '2026-02-04') ->> 'rows_rejected',
+    '1', 'the same bar for a stock goes to quarantine'
+);
 
 select * from finish();
 rollback;

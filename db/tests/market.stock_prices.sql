@@ -1,6 +1,6 @@
 -- market.stock_prices CHECKs reject impossible bars.
 begin;
-select plan(11);
+select plan(12);
 
 -- setup
 select tests.create_asset('IBM.US') as asset_id \gset
@@ -17,9 +17,14 @@ select lives_ok(
 
 -- test: impossible bars are rejected by named constraints
 select throws_ok(
-    format('insert into market.stock_prices values (%s, %L, 5, 11, 0, 10, 10, 1)', :asset_id, '2026-01-06'),
-    '23514', 'new row for relation "stock_prices" violates check constraint "stock_prices_positive"',
-    'zero low is rejected'
+    format('insert into market.stock_prices values (%s, %L, 5, 11, 0, 10, 9.9, 1)', :asset_id, '2026-01-06'),
+    '23514', 'new row for relation "stock_prices" violates check constraint "stock_prices_positive_unless_yield"',
+    'zero low on an adjusted bar is rejected'
+);
+-- a yield (GBOND) can be zero or negative, unadjusted; which assets may store one is ingest's rule
+select lives_ok(
+    format('insert into market.stock_prices values (%s, %L, -0.1, 0.05, -0.2, 0, 0, 0)', :asset_id, '2026-01-07'),
+    'a zero or negative bar with adjusted_close = close (a yield) is accepted by the table'
 );
 select throws_ok(
     format('insert into market.stock_prices values (%s, %L, 10, 11, 9, -1, 10, 1)', :asset_id, '2026-01-06'),

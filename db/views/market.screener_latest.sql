@@ -14,10 +14,12 @@ select
     coalesce(f.industry, a.industry) as industry,
     p.close,
     p.adjusted_close,
-    p.high * (p.adjusted_close / p.close) as adjusted_high,
+    p.high * market.adjustment_factor(p.close, p.adjusted_close) as adjusted_high,
     p.volume,
     p.previous_adjusted_close,
-    100 * (p.adjusted_close / p.previous_adjusted_close - 1) as change_pct,
+    case
+        when p.previous_adjusted_close <> 0 then 100 * (p.adjusted_close / p.previous_adjusted_close - 1)
+    end as change_pct,
     ti.*,
     f.market_cap,
     f.pe_ratio,
