@@ -181,7 +181,7 @@ begin
             end if;
             sma_20 := m; bb_middle_20 := m; stddev_20 := sd;
             bb_upper_20 := m + sd * 2.0; bb_lower_20 := m - sd * 2.0;
-            if m = 0 then bb_bandwidth_20 := 0; else bb_bandwidth_20 := (bb_upper_20 - bb_lower_20) / m; end if;
+            bb_bandwidth_20 := case when m = 0 then 0 else (bb_upper_20 - bb_lower_20) / m end;
             if bb_upper_20 = bb_lower_20 then bb_percent_b_20 := 0.5;
             else bb_percent_b_20 := (c - bb_lower_20) / (bb_upper_20 - bb_lower_20); end if;
             wma_20 := wsum / 210.0;
@@ -340,7 +340,7 @@ begin
             -- Beta: returns of the benchmark (x) and the asset (y), sums over 252 returns
             if bp[j - 1] > -0.00000000000001 and bp[j - 1] < 0.00000000000001 then x := 0;
             else x := (bp[j] - bp[j - 1]) / bp[j - 1]; end if;
-            if pc > -0.00000000000001 and pc < 0.00000000000001 then y := 0; else y := (c - pc) / pc; end if;
+            y := case when pc > -0.00000000000001 and pc < 0.00000000000001 then 0 else (c - pc) / pc end;
             sxx := sxx + x * x; sx := sx + x; sxy := sxy + x * y; sy := sy + y;
             if t >= 252 then
                 a := 252 * sxx - sx * sx;
@@ -348,15 +348,17 @@ begin
                 else beta_252 := (252 * sxy - sx * sy) / a; end if;
                 if bp[j - 252] > -0.00000000000001 and bp[j - 252] < 0.00000000000001 then x := 0;
                 else x := (bp[j - 251] - bp[j - 252]) / bp[j - 252]; end if;
-                if p_close[j - 252] > -0.00000000000001 and p_close[j - 252] < 0.00000000000001 then y := 0;
-                else y := (p_close[j - 251] - p_close[j - 252]) / p_close[j - 252]; end if;
+                y := case
+                    when p_close[j - 252] > -0.00000000000001 and p_close[j - 252] < 0.00000000000001 then 0
+                    else (p_close[j - 251] - p_close[j - 252]) / p_close[j - 252]
+                end;
                 sxx := sxx - x * x; sx := sx - x; sxy := sxy - x * y; sy := sy - y;
             else
                 beta_252 := null;
             end if;
             -- Volatility: sums of the last 30 daily returns and their squares; exactly 0 when all are 0.
             -- (a zero previous close, as a yield can have, counts as no change)
-            if pc = 0 then y := 0; else y := c / pc - 1.0; end if;
+            y := case when pc = 0 then 0 else c / pc - 1.0 end;
             sr := sr + y; sr2 := sr2 + y * y;
             if y <> 0 then nz := nz + 1; end if;
             if t >= 30 then
@@ -366,7 +368,7 @@ begin
                     var := (sr2 - sr * sr / 30) / 29;
                     volatility_30 := case when var > 0 then sqrt(var) * sqrt252 * 100.0 else 0 end;
                 end if;
-                if p_close[j - 30] = 0 then y := 0; else y := p_close[j - 29] / p_close[j - 30] - 1.0; end if;
+                y := case when p_close[j - 30] = 0 then 0 else p_close[j - 29] / p_close[j - 30] - 1.0 end;
                 sr := sr - y; sr2 := sr2 - y * y;
                 if y <> 0 then nz := nz - 1; end if;
             else
