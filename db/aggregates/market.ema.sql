@@ -1,10 +1,11 @@
--- EMA(n) with TA-Lib's seeding as an aggregate: over a window ordered by date it yields TA-Lib's EMA
--- on every row (null for the first n - 1). Same steps as ema_12/26/50/200 of the kernel.
+-- EMA(n) with TA-Lib's seeding as an aggregate (state kind 0 of market._smoothing_transition): over
+-- a window ordered by date it yields TA-Lib's EMA on every row (null for the first n - 1). Same
+-- steps as ema_12/26/50/200 of the kernel.
 create or replace aggregate market.ema(double precision, integer) (
-    sfunc = market._ema_transition,
+    sfunc = market._smoothing_transition,
     stype = double precision[],
     finalfunc = market._seeded_final,
-    initcond = '{0,0,0}',
+    initcond = '{0,0,0,0}',
     parallel = safe
 );
 

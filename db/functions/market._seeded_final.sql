@@ -1,5 +1,5 @@
 -- Final function of market.ema and market.wilder: the value once the seed is complete (state
--- {bars seen, value, period}), null during the warm-up. Pure.
+-- {bars seen, value, period, kind}), null during the warm-up. Pure.
 -- A SQL-standard body: bound when created (no search_path to pin).
 create or replace function market._seeded_final(p_state double precision[])
 returns double precision
