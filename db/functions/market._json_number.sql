@@ -11,11 +11,7 @@ as $$
     select case
         when p_value is null or jsonb_typeof(p_value) = 'null' then null
         when jsonb_typeof(p_value) not in ('number', 'string') then 'NaN'::double precision
-        when btrim(p_value #>> '{}') = '' then null
-        -- at most 60 characters and two exponent digits: always within double precision's range
-        when length(p_value #>> '{}') <= 60 and (p_value #>> '{}') ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$'
-            then (p_value #>> '{}')::double precision
-        else 'NaN'::double precision
+        else market._number_text(p_value #>> '{}')
     end
 $$;
 

@@ -34,10 +34,8 @@ as $$
         from rows from (jsonb_array_elements(p_bars), unnest(p_asset_ids)) with ordinality as r (bar, asset_id, item_no)
         where r.asset_id is not null and r.bar is not null
     ),
-    -- numbers and dates are parsed inline (a helper with a pinned search_path is never inlined):
-    -- a number or numeric string of at most 60 characters whose exponent has at most two digits
-    -- always fits a double;
-    -- null / "" / absent is missing (null), anything else is NaN / infinity (a shape error)
+    -- numbers by market._number_text (inlined): null / "" / absent is missing (null; a missing
+    -- volume is 0), anything else that is not a finite number is NaN (a shape error); dates inline
     typed as (
         select
             i.item_no,
@@ -51,36 +49,12 @@ as $$
                     then x.date::date
                 else 'infinity'::date
             end as trade_date,
-            case
-                when nullif(btrim(x.open), '') is null then null
-                when length(x.open) <= 60 and x.open ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$' then x.open::double precision
-                else 'NaN'::double precision
-            end as open,
-            case
-                when nullif(btrim(x.high), '') is null then null
-                when length(x.high) <= 60 and x.high ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$' then x.high::double precision
-                else 'NaN'::double precision
-            end as high,
-            case
-                when nullif(btrim(x.low), '') is null then null
-                when length(x.low) <= 60 and x.low ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$' then x.low::double precision
-                else 'NaN'::double precision
-            end as low,
-            case
-                when nullif(btrim(x.close), '') is null then null
-                when length(x.close) <= 60 and x.close ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$' then x.close::double precision
-                else 'NaN'::double precision
-            end as close,
-            case
-                when nullif(btrim(x.adjusted_close), '') is null then null
-                when length(x.adjusted_close) <= 60 and x.adjusted_close ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$' then x.adjusted_close::double precision
-                else 'NaN'::double precision
-            end as adjusted_close,
-            case
-                when nullif(btrim(x.volume), '') is null then 0
-                when length(x.volume) <= 60 and x.volume ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?\s*$' then x.volume::double precision
-                else 'NaN'::double precision
-            end as volume,
+            market._number_text(x.open) as open,
+            market._number_text(x.high) as high,
+            market._number_text(x.low) as low,
+            market._number_text(x.close) as close,
+            market._number_text(x.adjusted_close) as adjusted_close,
+            coalesce(market._number_text(x.volume), 0) as volume,
             jsonb_typeof(i.bar) = 'object' as is_object
         from items as i
         left join lateral jsonb_to_record(case when jsonb_typeof(i.bar) = 'object' then i.bar end) as x (
