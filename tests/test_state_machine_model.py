@@ -45,7 +45,8 @@ def reset_state(conn: psycopg.Connection) -> None:
     conn.execute("""update pipeline.asset_processing_state set status = 'active', prices_first_date = '2026-01-02',
                     prices_last_date = '2026-01-08', fundamentals_fetched_at = '2026-01-08 23:00+00',
                     last_success_at = '2026-01-08 23:00+00', consecutive_failures = 0, next_attempt_at = null,
-                    is_skipped = false, skip_reason = null, reprocess_prices = false, reprocess_prices_from = null""")
+                    is_skipped = false, skip_reason = null, reprocess_prices = false, reprocess_prices_from = null,
+                    history_owed_from = null""")
 
 
 def make_machine(conn: psycopg.Connection):

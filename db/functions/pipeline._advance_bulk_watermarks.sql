@@ -1,7 +1,8 @@
 -- pipeline._advance_bulk_watermarks: after a bulk_prices item, move the price watermark of every
 -- asset of its exchange that now has the day's bar in market.stock_prices (a gap noted when the
 -- asset was more than one session behind) and flag a split-like close jump (corporate actions
--- due). Called by record_success and by record_failure (a data error in a bulk payload still
+-- due). An asset that owes history keeps the debt, its failures and backoff (the bar is no
+-- initial load). Called by record_success and by record_failure (a data error in a bulk payload still
 -- stores the valid bars). Idempotent; returns assets moved.
 create or replace function pipeline._advance_bulk_watermarks(
     p_exchange_code text,
@@ -16,18 +17,22 @@ as $$
 declare
     v_rows integer;
 begin
+    -- an asset that still owes its history (never answered by a per-ticker request from its
+    -- owed date) keeps the debt, its failure count and backoff: the bulk bar extends the stored
+    -- bars, it does not stand in for the initial load or a requested backfill
     update pipeline.asset_processing_state as s
        set prices_first_date = coalesce(s.prices_first_date, p_day),
            prices_last_date = (select max(p.trade_date) from market.stock_prices as p where p.asset_id = s.asset_id),
            prices_gap_from = coalesce(s.prices_gap_from, case
-               when s.prices_last_date < (select max(t.session_date) from market.trading_sessions as t
+               when s.history_owed_from is null
+                and s.prices_last_date < (select max(t.session_date) from market.trading_sessions as t
                                           where t.exchange_code = p_exchange_code
                                             and t.session_date < p_day)
                then pipeline.find_first_gap(s.asset_id) end),
-           consecutive_failures = case when s.status = 'new' then s.consecutive_failures else 0 end,
-           next_attempt_at = case when s.status = 'new' then s.next_attempt_at end,
-           status = case when s.status = 'failing' then 'active' else s.status end,
-           last_success_at = case when s.status = 'new' then s.last_success_at else p_now end,
+           consecutive_failures = case when (s.status = 'new' or s.history_owed_from is not null) then s.consecutive_failures else 0 end,
+           next_attempt_at = case when (s.status = 'new' or s.history_owed_from is not null) then s.next_attempt_at end,
+           status = case when s.status = 'failing' and not (s.status = 'new' or s.history_owed_from is not null) then 'active' else s.status end,
+           last_success_at = case when (s.status = 'new' or s.history_owed_from is not null) then s.last_success_at else p_now end,
            updated_at = p_now
       from market.assets as a
      where a.asset_id = s.asset_id

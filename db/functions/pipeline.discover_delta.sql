@@ -80,6 +80,21 @@ begin
     v_due_half := v_exec.as_of - v_set.fundamentals_refresh_interval / 2;
     v_has_open := exists (select 1 from pipeline.work_items as w where w.status in ('pending', 'claimed'));
 
+    -- a requested from_date is a debt of the selected assets whose answered window does not reach
+    -- back to it: owed until a per-ticker request from there is answered, in this run or a later one
+    if v_from is not null and 'prices' = any(v_components) then
+        update pipeline.asset_processing_state as s
+           set history_from = least(s.history_from, v_from),
+               history_owed_from = least(s.history_owed_from, v_from),
+               updated_at = v_now
+          from market.assets as a
+         where a.asset_id = s.asset_id and a.is_active
+           and (v_tickers is null or a.ticker = any(v_tickers))
+           and (v_exchanges is null or a.exchange_code = any(v_exchanges))
+           and coalesce(s.gaps_checked_from, 'infinity') > v_from
+           and coalesce(s.history_owed_from, 'infinity') > v_from;
+    end if;
+
     -- per exchange: the session expected as of the run, and the one before it
     select array_agg(g.exchange_code order by g.exchange_code), array_agg(g.expected order by g.exchange_code),
            array_agg((select max(t.session_date) from market.trading_sessions as t
@@ -103,13 +118,13 @@ begin
                count(*) filter (
                    where 'prices' = any(v_components) and not v_force
                      and s.last_success_at is not null and not s.reprocess_prices and s.prices_gap_from is null
-                     and (v_from is null or s.prices_first_date <= v_from)
+                     and s.history_owed_from is null
                      and s.prices_last_date = x.previous
                ) as one_behind,
                count(*) filter (
                    where 'prices' = any(v_components) and not v_force
                      and s.last_success_at is not null and not s.reprocess_prices and s.prices_gap_from is null
-                     and (v_from is null or s.prices_first_date <= v_from)
+                     and s.history_owed_from is null
                      and s.prices_last_date = x.previous
                      and not s.reprocess_fundamentals and not 'corporate_actions' = any(v_components)
                      and not (s.corporate_actions_due and v_ca)
@@ -131,7 +146,7 @@ begin
               select 1 from pipeline.work_items as w
               where w.asset_id = a.asset_id and w.status in ('pending', 'claimed')
           ))
-          and (s.last_success_at is null or v_force or v_from is not null
+          and (s.last_success_at is null or v_force or s.history_owed_from is not null
                or s.reprocess_prices or s.reprocess_fundamentals or s.prices_gap_from is not null
                or s.prices_last_date is null or s.prices_last_date < x.expected
                or 'corporate_actions' = any(v_components) or (s.corporate_actions_due and v_ca)
@@ -187,8 +202,9 @@ begin
                s.prices_first_date, s.prices_last_date, s.fundamentals_fetched_at,
                s.reprocess_prices, s.reprocess_prices_from, s.reprocess_fundamentals,
                coalesce(s.reprocess_requested_at, s.updated_at) as requested_at, s.prices_gap_from,
-               s.corporate_actions_due,
-               (s.last_success_at is null and s.prices_last_date is null) as is_new,
+               s.corporate_actions_due, s.history_owed_from,
+               -- never answered by a per-ticker request: bulk bars stored meanwhile do not count
+               (s.history_owed_from is not null and s.last_success_at is null) as is_new,
                x.expected, x.previous
         from market.assets as a
         inner join pipeline.asset_processing_state as s on a.asset_id = s.asset_id
@@ -201,7 +217,7 @@ begin
               where w.asset_id = a.asset_id and w.status in ('pending', 'claimed')
           ))
           -- only assets with something to do (keeps the plan cheap when little is behind)
-          and (s.last_success_at is null or v_force or v_from is not null
+          and (s.last_success_at is null or v_force or s.history_owed_from is not null
                or s.reprocess_prices or s.reprocess_fundamentals or s.prices_gap_from is not null
                or s.prices_last_date is null
                or (s.prices_last_date < x.expected
@@ -220,7 +236,7 @@ begin
                 when a.is_new then 'initial_load'
                 when not 'prices' = any(v_components) or a.expected is null then null
                 when a.reprocess_prices or v_force then 'reprocess'
-                when v_from is not null and (a.prices_first_date is null or a.prices_first_date > v_from) then 'backfill'
+                when a.history_owed_from is not null then 'backfill'
                 when a.prices_gap_from is not null then 'gap'
                 when a.prices_last_date is null then 'fresh'
                 when a.prices_last_date >= a.expected then null
@@ -240,10 +256,10 @@ begin
                case p.plan when 'initial_load' then 'new_listing' when 'one_behind' then 'fresh' else p.plan end as reason,
                case p.plan when 'initial_load' then 3 when 'fresh' then 1 when 'one_behind' then 1 else 2 end as priority,
                case p.plan
-                   when 'initial_load' then coalesce(v_from, v_set.history_start)
+                   when 'initial_load' then coalesce(least(p.history_owed_from, v_from), v_set.history_start)
                    when 'reprocess' then coalesce(
                        case when p.reprocess_prices then p.reprocess_prices_from end, v_from, v_set.history_start)
-                   when 'backfill' then v_from
+                   when 'backfill' then p.history_owed_from
                    when 'gap' then p.prices_gap_from
                    -- one overlapping bar (same 1 call): a rewritten adjusted_close shows a new action
                    else coalesce(p.prices_last_date, v_set.history_start)

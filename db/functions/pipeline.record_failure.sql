@@ -3,8 +3,10 @@
 -- claiming, item back to pending, no ticker blamed; permanent / data: item failed, the asset
 -- counts the failure, backs off (capped, jittered) and is skipped at the limit; a data error
 -- of a bulk_prices item still moves the watermarks of the assets whose bar was stored, and a
--- counted failure of a per-ticker price item moves its watermark to the bars stored (no
--- repeated initial load) and remembers the window asked (refused sessions not refetched).
+-- counted failure of a per-ticker price item moves its watermark to the bars stored and, when
+-- the vendor answered with bars (some refused), remembers the window as checked and pays the
+-- history owed from there (refused sessions not refetched); an unanswered request (truncated
+-- or non-JSON body, 404) leaves the history owed.
 -- Called by the fetcher. One detail row per call. False: stale token, nothing changed.
 create or replace function pipeline.record_failure(
     p_work_item_id bigint,
@@ -25,6 +27,7 @@ declare
     v_set pipeline.settings;
     v_msg text := left(coalesce(p_message, '') || coalesce(' (HTTP ' || p_http_status || ')', ''), 1000);
     v_counted boolean := p_error_class in ('permanent', 'data');
+    v_answered boolean;
 begin
     if p_error_class is null
        or p_error_class not in ('transient', 'permanent', 'data', 'quota', 'configuration') then
@@ -75,9 +78,8 @@ begin
         -- what a per-ticker price item stored before it failed is kept: bars that broke a
         -- price rule are in market.price_quarantine and the valid ones were stored; an initial
         -- load stores its history before its fundamentals are asked for. The watermark follows
-        -- the table (an initial load is not repeated) and the window the vendor was asked for is
-        -- remembered as checked, so refused sessions stay visible as gaps without being
-        -- refetched every run
+        -- the table and the window the vendor answered is remembered as checked, so refused
+        -- sessions stay visible in market.price_quarantine without being refetched every run
         update pipeline.asset_processing_state as s
            set fundamentals_fetched_at = case
                    when v_item.kind = 'initial_load'
@@ -88,7 +90,25 @@ begin
                        and exists (select 1 from market.stock_prices as p where p.asset_id = s.asset_id)),
                updated_at = v_now
          where s.asset_id = v_item.asset_id;
-        perform pipeline._advance_price_watermark(v_item.asset_id, v_item.from_date, v_item.to_date);
+        -- the window counts as answered only when the vendor's answer was a JSON array (a
+        -- truncated or HTML body answered nothing: the history it was asked for stays owed)
+        v_answered := exists (
+            select 1
+            from (select pl.body
+                  from raw.eodhd_payloads as pl
+                  inner join market.assets as a on a.asset_id = v_item.asset_id and pl.ticker = a.ticker
+                  where pl.received_at >= v_item.claimed_at - interval '10 minutes'
+                    and pl.execution_id = v_item.execution_id
+                    and pl.endpoint = 'eod'
+                  order by pl.payload_id desc
+                  limit 1) as last_answer
+            where jsonb_typeof(last_answer.body) = 'array'
+        );
+        perform pipeline._advance_price_watermark(
+            v_item.asset_id,
+            case when v_answered then v_item.from_date end,
+            case when v_answered then v_item.to_date end
+        );
     end if;
 
     if v_counted and v_item.asset_id is not null then

@@ -1,6 +1,6 @@
 -- monitor.asset_status and pipeline.asset_staleness: state and behind-ness as of now.
 begin;
-select plan(5);
+select plan(6);
 
 -- setup: US sessions for the last weeks; one asset up to date, one a week behind, one skipped
 select tests.add_sessions('US', current_date - 30, current_date - 1);
@@ -26,6 +26,13 @@ select is((select expected_session from pipeline.asset_staleness where ticker = 
 select row_eq($$select status, is_skipped, skip_reason, consecutive_failures from monitor.asset_status
                 where ticker = 'A3.US'$$,
               row('skipped'::text, true, '5 consecutive failures'::text, 5), 'skipped with the reason');
+
+-- test: the reason each needs attention, and what is owed
+select results_eq(
+    $$select ticker, reason, history_owed_from is not null from monitor.asset_status order by ticker$$,
+    $$values ('A1.US'::text, null::text, false), ('A2.US', 'behind', false), ('A3.US', 'skipped', true)$$,
+    'up to date: no reason; behind; skipped (and still owed its history)'
+);
 
 -- test: remembered gap checks and corporate actions due are visible
 update pipeline.asset_processing_state s set gaps_checked_through = '2026-01-16', corporate_actions_due = true

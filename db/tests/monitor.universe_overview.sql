@@ -1,6 +1,6 @@
 -- monitor.universe_overview: per universe and exchange, listed, loaded, failing and skipped codes.
 begin;
-select plan(3);
+select plan(4);
 
 -- setup: four LSE codes of the lse universe: loaded, failing, skipped, delisted; a calendar
 select tests.add_sessions('LSE', '2026-01-05', '2026-01-09');
@@ -28,6 +28,13 @@ select row_eq(
       from monitor.universe_overview where universe = 'lse' and exchange_code = 'LSE'$$,
     row('2026-01-08'::date, '2026-01-05'::date, '2026-01-09'::date),
     'latest bar of the universe and the sessions known'
+);
+
+-- test: the assets that still owe history are counted (the loaded one paid)
+update pipeline.asset_processing_state set history_owed_from = null where asset_id = :ok;
+select is(
+    (select owing_history_assets from monitor.universe_overview where universe = 'lse' and exchange_code = 'LSE'),
+    2::bigint, 'two active assets owe history'
 );
 
 -- test: universes without assets have no row

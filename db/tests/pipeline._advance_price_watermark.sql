@@ -1,6 +1,6 @@
 -- pipeline._advance_price_watermark: watermarks from the stored bars, back-fill flag, checked window.
 begin;
-select plan(6);
+select plan(9);
 
 -- setup: US sessions, an asset with bars 2026-01-05..2026-01-16 but 2026-01-09 missing
 select tests.add_sessions('US', '2026-01-01', '2026-01-31');
@@ -43,6 +43,22 @@ select pipeline._advance_price_watermark(:other_id, '2026-01-16', '2026-01-20');
 select is(
     (select prices_gap_from from pipeline.asset_processing_state where asset_id = :other_id),
     '2026-01-09'::date, 'a gap before the window asked for stays planned'
+);
+
+-- test: the debt is paid only by an answer from the owed date or earlier
+select row_eq(
+    format('select history_owed_from, gaps_checked_from from pipeline.asset_processing_state where asset_id = %s',
+           :asset_id),
+    row('2000-01-01'::date, '2026-01-05'::date), 'answered from 2026-01-05 only: still owed from history_start'
+);
+select pipeline._advance_price_watermark(:asset_id, null, null);
+select is((select history_owed_from from pipeline.asset_processing_state where asset_id = :asset_id),
+          '2000-01-01'::date, 'not answered: still owed');
+select pipeline._advance_price_watermark(:asset_id, '2000-01-01', '2026-01-16');
+select row_eq(
+    format('select history_owed_from, gaps_checked_from from pipeline.asset_processing_state where asset_id = %s',
+           :asset_id),
+    row(null::date, '2000-01-01'::date), 'answered from history_start: paid, the window starts there'
 );
 
 -- test: idempotent

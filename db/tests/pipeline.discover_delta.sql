@@ -1,7 +1,7 @@
 -- pipeline.discover_delta: calendar-aware planning, bulk vs per-ticker, quota cap, fairness,
 -- priorities, gaps, parameters, fundamentals schedule, idempotence.
 begin;
-select plan(38);
+select plan(39);
 
 -- setup: calendars for January 2026 (US closed 2026-01-19), five loaded assets on US and LSE
 select tests.add_sessions('US', '2026-01-01', '2026-01-31', '{2026-01-19}');
@@ -222,6 +222,9 @@ select is(
 );
 select row_eq($$select reason, from_date, to_date from pipeline.work_items$$,
               row('backfill'::text, '2015-06-01'::date, '2026-01-16'::date), 'from the requested date');
+select row_eq($$select s.history_from, s.history_owed_from from pipeline.asset_processing_state s
+                join market.assets a using (asset_id) where a.ticker = 'U2.US'$$,
+              row('2000-01-01'::date, '2015-06-01'::date), 'the requested history is owed until answered');
 delete from pipeline.work_items;
 
 -- test: reprocess requests come after keeping fresh and before new listings
@@ -234,8 +237,9 @@ select pipeline.discover_delta(tests.new_execution('2026-01-16 22:00+00', '{"exc
 select results_eq(
     $$select a.ticker, w.kind, w.reason from pipeline.work_items w join market.assets a using (asset_id)
       order by w.claim_order$$,
-    $$values ('U1.US', 'prices', 'fresh'), ('U4.US', 'prices', 'fresh'), ('U3.US', 'backfill', 'reprocess'), ('Z1.US', 'initial_load', 'new_listing')$$,
-    'fresh first, then the reprocess request, then the new listing'
+    $$values ('U1.US', 'prices', 'fresh'), ('U4.US', 'prices', 'fresh'), ('U3.US', 'backfill', 'reprocess'),
+             ('U2.US', 'backfill', 'backfill'), ('Z1.US', 'initial_load', 'new_listing')$$,
+    'fresh first, then the reprocess request and the history still owed, then the new listing'
 );
 delete from pipeline.work_items;
 

@@ -1,6 +1,6 @@
 -- pipeline.record_failure: error classes, counting, backoff, skip at the limit, token fencing.
 begin;
-select plan(30);
+select plan(32);
 
 -- setup: US calendar, three loaded assets one session behind, one execution planned
 select tests.add_sessions('US', '2026-01-01', '2026-01-31');
@@ -105,6 +105,9 @@ create temp table c6 as select * from pipeline.claim_work(
 select is((select kind from c6), 'initial_load', 'the new asset gets an initial load');
 select tests.add_bars((select asset_id from c6), '2026-01-02', '2026-01-20');
 delete from market.stock_prices where asset_id = (select asset_id from c6) and trade_date = '2026-01-12';
+select raw.land_response((select execution_id from pipeline.process_executions where run_id = 'n1'), 'eod', 'N1.US', 'US', '{}', 200,
+                         '[{"date": "2026-01-02", "open": 1, "high": 1, "low": 1, "close": 1, "volume": 1}]',
+                         '2026-01-20 22:01:30+00', 1, 50, 'w1');
 select pipeline.record_failure(work_item_id, lease_token, 'data', '1 bar refused: low above high', 200,
                                '2026-01-20 22:02+00')
 from c6;
@@ -135,6 +138,9 @@ select pipeline.discover_delta(tests.new_execution('2026-01-20 22:00+00', '{"tic
 create temp table c7 as select * from pipeline.claim_work(
     (select execution_id from pipeline.process_executions where run_id = 'm1'), 'w1', 1, '5 minutes', '2026-01-20 22:01+00');
 select tests.add_bars((select asset_id from c7), '2026-01-02', '2026-01-20');
+select raw.land_response((select execution_id from pipeline.process_executions where run_id = 'm1'), 'eod', 'M1.US', 'US', '{}', 200,
+                         '[{"date": "2026-01-02", "open": 1, "high": 1, "low": 1, "close": 1, "volume": 1}]',
+                         '2026-01-20 22:01:30+00', 1, 50, 'w1');
 select pipeline.record_failure(work_item_id, lease_token, 'permanent', 'fundamentals M1.US: Ticker Not Found.', 404,
                                '2026-01-20 22:02+00')
 from c7;
@@ -151,6 +157,36 @@ select ok(
     (select bool_and(w.kind <> 'initial_load') from pipeline.work_items w
      join pipeline.process_executions x using (execution_id) where x.run_id = 'm2'),
     'the history is not loaded again'
+);
+
+-- test: an initial load answered by a truncated body stored nothing: the history stays owed,
+-- and a bulk bar stored meanwhile does not stand in for it
+select tests.add_assets('US', 1, 'K');
+select pipeline.discover_delta(tests.new_execution('2026-01-20 22:00+00', '{"tickers": ["K1.US"]}', 'k1'),
+                               '2026-01-20 22:00+00');
+create temp table c8 as select * from pipeline.claim_work(
+    (select execution_id from pipeline.process_executions where run_id = 'k1'), 'w1', 1, '5 minutes', '2026-01-20 22:01:00+00');
+select raw.land_response((select execution_id from pipeline.process_executions where run_id = 'k1'), 'eod', 'K1.US', 'US', '{}', 200,
+                         '[{"date": "2026-01-02", "open": 1, "hi', '2026-01-20 22:01:30+00', 1, 50, 'w1');
+select pipeline.record_failure(work_item_id, lease_token, 'data', 'eod K1.US: response is not JSON', 200,
+                               '2026-01-20 22:02+00')
+from c8;
+select tests.add_bars((select asset_id from c8), '2026-01-21', '2026-01-21');
+select pipeline._advance_bulk_watermarks('US', '2026-01-21', '2026-01-21 22:05+00');
+select row_eq(
+    $$select s.history_owed_from, s.gaps_checked_through, s.consecutive_failures, s.status
+      from pipeline.asset_processing_state s join c8 using (asset_id)$$,
+    row('2000-01-01'::date, null::date, 1, 'failing'::text),
+    'owed, nothing checked, the failure kept by the bulk day'
+);
+update pipeline.asset_processing_state s set next_attempt_at = null from c8 where s.asset_id = c8.asset_id;
+select pipeline.discover_delta(tests.new_execution('2026-01-22 22:00+00', '{"tickers": ["K1.US"]}', 'k2'),
+                               '2026-01-22 22:00+00');
+select is(
+    (select string_agg(w.kind || ' from ' || w.from_date, ', ') from pipeline.work_items w
+     join pipeline.process_executions x using (execution_id) where x.run_id = 'k2'),
+    'initial_load from 2000-01-01',
+    'the next run asks for the whole history again'
 );
 
 -- test: quota -> the execution stops claiming, the item goes back, nobody is blamed

@@ -1,5 +1,6 @@
 -- monitor.asset_status: per asset, its state machine row and how far behind it is now
--- (trading calendar + publication delay). Read-only, for people.
+-- (trading calendar + publication delay), what it is owed and why it needs attention. Read-only,
+-- for people.
 create or replace view monitor.asset_status as
 with expected as (
     select
@@ -29,7 +30,10 @@ select
     s.last_failure_at,
     s.last_error,
     s.gaps_checked_through,
-    s.corporate_actions_due
+    s.corporate_actions_due,
+    s.history_from,
+    s.history_owed_from,
+    pipeline.get_attention_reason(s, a.is_active, x.expected_session) as reason
 from market.assets as a
 inner join pipeline.asset_processing_state as s on a.asset_id = s.asset_id
 left join expected as x on a.exchange_code = x.exchange_code;
@@ -42,3 +46,8 @@ comment on column monitor.asset_status.has_reprocess_request is 'A reprocess fla
 comment on column monitor.asset_status.gaps_checked_through is
 'Missing sessions up to this date were already asked for (the vendor has none): not planned as gaps.';
 comment on column monitor.asset_status.corporate_actions_due is 'Signs of a new split or dividend: a corporate_actions item is due.';
+comment on column monitor.asset_status.history_from is 'First date the price history is owed from.';
+comment on column monitor.asset_status.history_owed_from is
+'History still owed from this date (initial load or requested backfill not yet answered); null: paid.';
+comment on column monitor.asset_status.reason is
+'Why it needs attention: skipped, initial load owed, history owed, gap, behind, failing; null when nothing is wrong.';

@@ -17,11 +17,15 @@ select
     (
         select max(t.session_date) from market.trading_sessions as t
         where t.exchange_code = a.exchange_code
-    ) as last_session
+    ) as last_session,
+    count(*) filter (where a.is_active and s.history_owed_from is not null) as owing_history_assets
 from market.universes as u
 inner join market.assets as a on u.universe = a.universe
 left join pipeline.asset_processing_state as s on a.asset_id = s.asset_id
 group by u.universe, a.exchange_code;
 
 comment on view monitor.universe_overview is
-'Per universe and exchange: active, inactive, loaded, failing and skipped assets; latest bar; calendar span.';
+'Per universe and exchange: active, inactive, loaded, failing and skipped assets; latest bar; calendar span; '
+'assets that still owe history.';
+comment on column monitor.universe_overview.owing_history_assets is
+'Active assets whose history is still owed (initial load or requested backfill not yet answered).';

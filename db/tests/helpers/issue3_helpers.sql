@@ -21,7 +21,7 @@ begin
 end;
 $$;
 
--- Mark assets as loaded up to a watermark (state only, no bars): active, fundamentals fresh.
+-- Mark assets as loaded up to a watermark (state only, no bars): active, fundamentals fresh, no history owed.
 create or replace function tests.mark_loaded(p_ticker_pattern text, p_last date, p_fetched timestamptz)
 returns integer
 language plpgsql
@@ -31,7 +31,8 @@ declare
 begin
     update pipeline.asset_processing_state s
        set status = 'active', prices_first_date = least(p_last, date '2020-01-02'), prices_last_date = p_last,
-           fundamentals_fetched_at = p_fetched, last_success_at = p_fetched
+           fundamentals_fetched_at = p_fetched, last_success_at = p_fetched,
+           history_owed_from = null
       from market.assets a
      where a.asset_id = s.asset_id and a.ticker like p_ticker_pattern;
     get diagnostics v_count = row_count;
