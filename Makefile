@@ -15,7 +15,7 @@ export DATABASE_URL
 .PHONY: help setup db db-stop migrate psql load demo test test-pg16 lint clean airflow
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[A-Za-z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 setup: ## install what the project needs (venv with pinned versions; pgTAP packages when root)
 	@$(ROOT)/scripts/setup.sh
@@ -55,5 +55,8 @@ test: setup db ## run every test: sqlfluff, pgTAP (pg_prove) and pytest
 test-pg16: setup ## the SQL suite (migrate twice + pgTAP) on PostgreSQL 16 (binaries from the pgserver wheel)
 	@env -u DATABASE_URL $(ROOT)/scripts/test_pg16.sh
 
-clean: db-stop ## stop the database and remove local state (.pg, .airflow, .venv)
-	rm -rf $(ROOT)/.pg $(ROOT)/.airflow $(ROOT)/.tmp
+# Only paths inside this checkout (ROOT is where this Makefile is; the guard refuses anything else).
+clean: db-stop ## stop the database and remove local state (.pg, .airflow, .tmp, .venv)
+	@test -n "$(ROOT)" && test "$(ROOT)" != / && test -f "$(ROOT)/Makefile" && test -f "$(ROOT)/scripts/db.sh" \
+		|| { echo "clean: refusing, $(ROOT) is not the project checkout" >&2; exit 1; }
+	rm -rf "$(ROOT)/.pg" "$(ROOT)/.airflow" "$(ROOT)/.tmp" "$(ROOT)/.venv"

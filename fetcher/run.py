@@ -26,7 +26,8 @@ which never blames the ticker. A transient failure (retries exhausted) hands the
 to pending, except when it is the item's third (claims handed back unfetched are not
 counted): then it counts as a permanent failure of the ticker
 (backoff), so one ticker the provider keeps failing on cannot loop until the deadline and
-spend calls on every lap. Exit code 0: done, quota or deadline; 2: configuration;
+spend calls on every lap. Exit code 0: done, quota or deadline (or nothing to do: the
+execution is already finished); 2: configuration or an execution id that does not exist;
 1: an error (or the provider stayed unavailable).
 """
 from __future__ import annotations
@@ -153,13 +154,14 @@ def ingest_error_class(sqlstate: str) -> str:
 def parse_duration(text: str) -> dt.timedelta:
     """'90s', '5m', '1h', '1h30m' or plain seconds."""
     text = text.strip().lower()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return dt.timedelta(seconds=float(text))
-    parts = re.findall(r"(\d+(?:\.\d+)?)([hms])", text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise argparse.ArgumentTypeError(f"not a duration (e.g. 90s, 5m, 1h): {text!r}")
     unit = {"h": 3600, "m": 60, "s": 1}
-    seconds = sum(float(n) * unit[u] for n, u in parts)
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        seconds = float(text)
+    else:
+        parts = re.findall(r"(\d+(?:\.\d+)?)([hms])", text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise argparse.ArgumentTypeError(f"not a duration (e.g. 90s, 5m, 1h): {text!r}")
+        seconds = sum(float(n) * unit[u] for n, u in parts)
     if seconds <= 0:
         raise argparse.ArgumentTypeError(f"duration must be positive: {text!r}")
     return dt.timedelta(seconds=seconds)
@@ -187,6 +189,16 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
     return value
 
 
@@ -726,8 +738,52 @@ class Runner:
 
 
 # -- command line ------------------------------------------------------------------------------
+def check_execution(database_url: str, execution_id: int) -> tuple[int, str] | None:
+    """The start-of-run check: None when the execution exists, runs and is open for claims.
+
+    Otherwise (exit code, message): an unknown execution is a usage error (exit 2: a wrong
+    id, or the wrong database); one already finished (success, partial, failed) or whose
+    claiming was stopped by a 402 leaves nothing to do (exit 0: an Airflow retry may land
+    there); claiming stopped by a configuration error (401/403) exits 2 like the worker that
+    met it.
+    """
+    with connect(database_url) as conn:
+        row = conn.execute(
+            "select status, claiming_stopped_at, stop_reason, planned_at from pipeline.process_executions"
+            " where execution_id = %s",
+            (execution_id,),
+        ).fetchone()
+    if row is None:
+        return EXIT_CONFIGURATION, (
+            f"execution {execution_id} does not exist in pipeline.process_executions"
+            " (pipeline.start_execution creates one; is DATABASE_URL the right database?)"
+        )
+    status, claiming_stopped_at, stop_reason, planned_at = row
+    if status != "running":
+        return EXIT_OK, f"nothing to do: execution {execution_id} is {status} (finished)"
+    if claiming_stopped_at is not None:
+        reason = stop_reason or "stopped"
+        code = EXIT_CONFIGURATION if reason.startswith("configuration") else EXIT_OK
+        return code, f"nothing to do: execution {execution_id} stopped claiming ({reason})"
+    if planned_at is None:
+        log.warning(
+            "execution %s has no plan yet (pipeline.discover_delta was not called): nothing to claim", execution_id
+        )
+    return None
+
+
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     install_log_redaction(config.api_token)
+    refused = check_execution(config.database_url, args.execution_id)
+    if refused is not None:
+        code, message = refused
+        if code == EXIT_OK:
+            log.warning("%s", message)
+            print(json.dumps({"execution_id": args.execution_id, "stop": message, **Counters().snapshot()},
+                             sort_keys=True), flush=True)
+        else:
+            log.error("%s", message)
+        return code
     options = RunOptions(
         execution_id=args.execution_id,
         threads=args.threads,
@@ -751,14 +807,33 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("run", help="claim work items of an execution and fetch them")
-    p.add_argument("--execution-id", type=int, required=True, dest="execution_id")
-    p.add_argument("--threads", "--workers", type=int, default=8, dest="threads", help="concurrent requests (default 8)")
-    p.add_argument("--batch", type=int, default=16, help="items claimed at a time (default 16)")
-    p.add_argument("--lease", type=parse_duration, default=dt.timedelta(minutes=5), help="lease per item (default 5m)")
-    p.add_argument("--deadline", type=parse_duration, default=dt.timedelta(minutes=50), help="stop after (default 50m)")
+    p = subparsers.add_parser(
+        "run",
+        help="fetch the work items of a planned execution (one worker process)",
+        description=(
+            "Claim the work items of an execution (planned by pipeline.discover_delta), fetch them"
+            " from EODHD with a pool of threads and store every response, until no work is left, the"
+            " daily quota is spent (402), the deadline passes or SIGTERM. Several processes may work"
+            " on one execution at once. Prints a JSON summary on stdout."
+        ),
+        epilog=(
+            "exit codes: 0 done, quota spent, deadline reached, or nothing to do (execution already"
+            " finished); 1 an error (database, provider unavailable); 2 usage or configuration"
+            " (unknown execution, missing setting, token refused with 401/403)"
+        ),
+    )
+    p.add_argument("--execution-id", type=positive_int, required=True, dest="execution_id",
+                   help="the execution to work on (pipeline.process_executions)")
+    p.add_argument("--threads", "--workers", type=positive_int, default=8, dest="threads",
+                   help="concurrent requests (default 8)")
+    p.add_argument("--batch", type=positive_int, default=16, help="items claimed at a time (default 16)")
+    p.add_argument("--lease", type=parse_duration, default=dt.timedelta(minutes=5),
+                   help="lease per item, e.g. 90s, 5m (default 5m)")
+    p.add_argument("--deadline", type=parse_duration, default=dt.timedelta(minutes=50),
+                   help="stop claiming after this long, e.g. 50m, 1h (default 50m)")
     p.add_argument("--worker-name", dest="worker_name", help="worker name in the ledger (default host:pid)")
-    p.add_argument("--progress-every", type=float, dest="progress_every", help="seconds between progress lines")
+    p.add_argument("--progress-every", type=positive_float, dest="progress_every",
+                   help="seconds between progress lines")
     p.add_argument(
         "--rate-share", type=positive_int, dest="rate_share",
         help="processes sharing the token's per-minute limit at once; this one sends limit/N"

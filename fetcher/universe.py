@@ -62,8 +62,17 @@ def universe_exchanges(conn: psycopg.Connection) -> dict[str, set[str]]:
         return {u: set(codes) for u, codes in cur.fetchall()}
 
 
+def check_universe_dir(directory: Path) -> None:
+    """A missing directory (or a file in its place) is an error naming it, never an empty universe."""
+    if not directory.exists():
+        raise UniverseFileError(f"universe directory {directory} does not exist")
+    if not directory.is_dir():
+        raise UniverseFileError(f"universe directory {directory} is not a directory")
+
+
 def read_universe_dir(directory: Path, allowed: dict[str, set[str]]) -> list[UniverseFile]:
     """Parse every <universe>.txt of the directory; unknown file names are errors too."""
+    check_universe_dir(directory)
     files: list[UniverseFile] = []
     problems: list[str] = []
     for path in sorted(directory.glob("*.txt")):
@@ -85,13 +94,34 @@ def sync_universe(
     as_of: dt.date,
     only: list[str] | None = None,
 ) -> dict[str, dict]:
-    """Sync every file (or the universes named) in one transaction; returns counts per universe."""
-    files = read_universe_dir(directory, universe_exchanges(conn))
+    """Sync every file (or the universes named) in one transaction; returns counts per universe.
+
+    Nothing to sync is an error, never a silent `{}`: a directory that does not exist, one
+    without any <universe>.txt, a universe asked for whose file is missing.
+    """
+    check_universe_dir(directory)
+    allowed = universe_exchanges(conn)
     if only:
-        unknown = sorted(set(only) - {f.universe for f in files})
+        # the names first: a typo is named as such, before any file is read
+        unknown = sorted(set(only) - set(allowed))
         if unknown:
-            raise UniverseFileError(f"no universe file for: {', '.join(unknown)} in {directory}")
+            raise UniverseFileError(
+                f"no universe named {', '.join(map(repr, unknown))} in market.universes"
+                f" (known: {', '.join(sorted(allowed))})"
+            )
+    files = read_universe_dir(directory, allowed)
+    if only:
+        missing = sorted(set(only) - {f.universe for f in files})
+        if missing:
+            raise UniverseFileError(
+                f"missing universe file(s) in {directory}: {', '.join(f'{u}.txt' for u in missing)}"
+            )
         files = [f for f in files if f.universe in only]
+    elif not files:
+        raise UniverseFileError(
+            f"no universe files (<universe>.txt) in {directory}; expected one or more of: "
+            f"{', '.join(f'{u}.txt' for u in sorted(allowed))}"
+        )
     results: dict[str, dict] = {}
     with conn.transaction(), conn.cursor() as cur:
         for f in files:
