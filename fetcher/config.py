@@ -6,6 +6,9 @@ EODHD_BASE_URL     API base URL (default https://eodhd.com/api; tests use the lo
 EODHD_RATE_LIMIT   the provider's requests per minute for the token (default 1000)
 EODHD_RATE_SHARE   how many fetcher processes share that limit at once (default 1): each
                    process sends at most limit / share requests a minute (`run --rate-share`)
+EODHD_RETRY_ATTEMPTS  attempts per request on a transient error (429, 5xx, timeout; default 6)
+EODHD_RETRY_BACKOFF   first retry wait in seconds, doubled per attempt up to 30 s, jittered
+                   (default 0.5)
 """
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ class Config:
     base_url: str = DEFAULT_BASE_URL
     rate_limit_per_minute: int = 1000
     rate_share: int = 1
+    retry_attempts: int = 6
+    retry_backoff: float = 0.5
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, need_token: bool = False) -> "Config":
@@ -54,12 +59,28 @@ class Config:
             raise ConfigError(f"EODHD_RATE_SHARE must be an integer, got {raw_share!r}") from None
         if share <= 0:
             raise ConfigError(f"EODHD_RATE_SHARE must be positive, got {share}")
+        raw_attempts = env.get("EODHD_RETRY_ATTEMPTS", "6")
+        try:
+            attempts = int(raw_attempts)
+        except ValueError:
+            raise ConfigError(f"EODHD_RETRY_ATTEMPTS must be an integer, got {raw_attempts!r}") from None
+        if attempts <= 0:
+            raise ConfigError(f"EODHD_RETRY_ATTEMPTS must be positive, got {attempts}")
+        raw_backoff = env.get("EODHD_RETRY_BACKOFF", "0.5")
+        try:
+            backoff = float(raw_backoff)
+        except ValueError:
+            raise ConfigError(f"EODHD_RETRY_BACKOFF must be a number of seconds, got {raw_backoff!r}") from None
+        if not 0 <= backoff <= 30:
+            raise ConfigError(f"EODHD_RETRY_BACKOFF must be between 0 and 30 seconds, got {backoff}")
         return cls(
             database_url=database_url,
             api_token=token,
             base_url=env.get("EODHD_BASE_URL", DEFAULT_BASE_URL).rstrip("/"),
             rate_limit_per_minute=limit,
             rate_share=share,
+            retry_attempts=attempts,
+            retry_backoff=backoff,
         )
 
 

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.types.json import Jsonb
 
-from fetcher.client import Attempt, EodhdClient, Stopped, install_log_redaction
+from fetcher.client import Attempt, EodhdClient, RetryPolicy, Stopped, install_log_redaction
 from fetcher.config import Config, redact
 from fetcher.db import connect
 from fetcher.progress import Counters, ProgressReporter
@@ -231,6 +231,8 @@ class Runner:
                 token=config.api_token,
                 limiter=RateLimiter(process_rate_limit(config.rate_limit_per_minute, self.rate_share)),
                 pool_size=options.threads + 2,
+                retry=RetryPolicy(max_attempts=config.retry_attempts, backoff_base=config.retry_backoff,
+                                  backoff_cap=max(30.0, config.retry_backoff)),
             )
         self.client = client
         self.counters = Counters()

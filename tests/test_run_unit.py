@@ -137,3 +137,19 @@ def test_the_run_command_takes_the_share_from_the_flag_else_the_environment():
     assert Runner(config, RunOptions(execution_id=1)).client.limiter.per_minute == 326
     assert Runner(config, RunOptions(execution_id=1, rate_share=4)).client.limiter.per_minute == 245
     assert Runner(Config.from_env(env), RunOptions(execution_id=1)).client.limiter.per_minute == 980
+
+
+def test_retry_attempts_and_backoff_come_from_the_environment():
+    from fetcher.config import Config, ConfigError
+    from fetcher.run import Runner, RunOptions
+
+    env = {"DATABASE_URL": "postgresql://x@/db", "EODHD_API_TOKEN": "t"}
+    default = Runner(Config.from_env(env), RunOptions(execution_id=1)).client.retry
+    assert (default.max_attempts, default.backoff_base, default.backoff_cap) == (6, 0.5, 30.0)
+    tuned = Runner(Config.from_env({**env, "EODHD_RETRY_ATTEMPTS": "2", "EODHD_RETRY_BACKOFF": "0.01"}),
+                   RunOptions(execution_id=1)).client.retry
+    assert (tuned.max_attempts, tuned.backoff_base) == (2, 0.01)
+    for name, bad in (("EODHD_RETRY_ATTEMPTS", "0"), ("EODHD_RETRY_ATTEMPTS", "two"),
+                      ("EODHD_RETRY_BACKOFF", "-1"), ("EODHD_RETRY_BACKOFF", "31"), ("EODHD_RETRY_BACKOFF", "x")):
+        with pytest.raises(ConfigError, match=name):
+            Config.from_env({**env, name: bad})
