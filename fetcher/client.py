@@ -8,16 +8,26 @@ ingest decides whether it is the expected JSON.
 Error classes (docs/interfaces.md, EODHD.md):
   401, 403                       configuration  the run stops (not the ticker's fault)
   402                            quota          every worker of the run stops at once
-  404 (and other 4xx)            permanent      the ticker's failure
+  404 "Ticker Not Found." or
+  "Exchange Not Found." (also
+  inside a page), other 4xx      permanent      the ticker's failure
   408, 429, 5xx, timeouts,
-  connection errors              transient      retried with backoff; the last one is reported
+  connection errors, a 404
+  that is not EODHD's (a wrong
+  base URL path)                 transient      retried with backoff; the last one is reported;
+                                                the database's provider circuit
+                                                (pipeline.check_provider_health) stops the run
+                                                when they hit everyone
 
 Cost of an attempt (what the ledger records, pipeline.api_calls.cost): the provider counts
-requests it served. A 2xx (whatever the body), a 404 (the endpoint looked the code up) and a
-5xx (the request reached the service) cost the endpoint's price: when unsure, count, because
-an undercounting ledger runs into the 402 wall while an overcounting one only leaves a few
-calls unused. Requests refused at the gate (401, 402, 403, 429, and other 4xx such as 400
-or 408) and attempts that got no response at all (connection refused, timeouts) cost 0.
+requests it served. A 2xx (whatever the body), EODHD's 404 (the endpoint looked the code up),
+a 5xx (the request reached the service) and a request sent whose answer never came back
+(read timeout, connection dropped mid-answer: the provider may have served and charged it)
+cost the endpoint's price: when unsure, count, because an undercounting ledger runs into the
+402 wall while an overcounting one only leaves a few calls unused. Requests refused at the
+gate (401, 402, 403, 429, and other 4xx such as 400 or 408), a 404 that is not EODHD's (no
+endpoint was reached) and requests never sent (connection refused, connect timeout, name
+resolution) cost 0.
 The local server (fetcher/fake_eodhd) charges by the same rule, and tests/test_run_e2e.py
 checks that the ledger equals its own count.
 
@@ -31,6 +41,7 @@ import datetime as dt
 import email.utils
 import logging
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,6 +49,7 @@ from typing import Callable
 from urllib.parse import quote
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from fetcher.config import redact
@@ -57,6 +69,9 @@ ENDPOINT_COST = {
 }
 
 TRANSIENT_STATUSES = frozenset({408, 429})
+# EODHD's own 404 texts (EODHD.md); any other 404 did not come from an EODHD endpoint. The same
+# rule is pipeline.get_provider_fault's in the database.
+EODHD_404 = re.compile(r"(ticker|exchange) not found", re.IGNORECASE)
 
 __all__ = [
     "Attempt",
@@ -68,8 +83,13 @@ __all__ = [
 ]
 
 
-def classify_status(status: int) -> str | None:
-    """Error class of an HTTP status; None for success (2xx)."""
+def is_eodhd_404(body: str | None) -> bool:
+    """A 404 whose text is EODHD's "Ticker Not Found." / "Exchange Not Found." (also in a page)."""
+    return bool(EODHD_404.search(body or ""))
+
+
+def classify_status(status: int, body: str | None = None) -> str | None:
+    """Error class of an HTTP status (and, for a 404, its body); None for success (2xx)."""
     if 200 <= status < 300:
         return None
     if status in (401, 403):
@@ -78,6 +98,8 @@ def classify_status(status: int) -> str | None:
         return "quota"
     if status in TRANSIENT_STATUSES or status >= 500:
         return "transient"
+    if status == 404 and body is not None and not is_eodhd_404(body):
+        return "transient"  # not EODHD's answer: a wrong base URL or a proxy, not the ticker
     return "permanent"
 
 
@@ -91,11 +113,39 @@ def endpoint_cost(endpoint: str, params: dict | None = None) -> int:
     return cost
 
 
-def attempt_cost(endpoint: str, status: int | None, params: dict | None = None) -> int:
-    """The true cost of one attempt (see the module docstring for the rule)."""
-    if status is None or (400 <= status < 500 and status != 404):
+def attempt_cost(endpoint: str, status: int | None, params: dict | None = None, *,
+                 sent: bool = False, body: str | None = None) -> int:
+    """The true cost of one attempt (see the module docstring for the rule).
+
+    status None: no answer; `sent` says whether the request left (a read timeout, a connection
+    dropped mid-answer: counted) or never did (refused, connect timeout: free).
+    """
+    if status is None:
+        return endpoint_cost(endpoint, params) if sent else 0
+    if 400 <= status < 500 and status != 404:
+        return 0
+    if status == 404 and body is not None and not is_eodhd_404(body):
         return 0
     return endpoint_cost(endpoint, params)
+
+
+def request_was_sent(exc: requests.RequestException) -> bool:
+    """Whether the request reached the wire before it failed (the provider may have served it).
+
+    Not sent: a connect timeout, a refused connection, a name that does not resolve (urllib3's
+    NewConnectionError under requests' ConnectionError). Anything else (read timeout, the
+    connection reset or closed mid-answer, a broken chunked body) happened after sending.
+    """
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        cause = exc.args[0] if exc.args else None
+        reason = getattr(cause, "reason", cause)
+        if isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.NameResolutionError)):
+            return False
+        if isinstance(reason, urllib3.exceptions.ConnectTimeoutError):
+            return False
+    return True
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -256,6 +306,7 @@ class EodhdClient:
         body: str | None = None
         error: str | None = None
         retry_after: float | None = None
+        sent = True
         try:
             response = self.session.get(
                 url,
@@ -269,6 +320,7 @@ class EodhdClient:
             # requests' messages carry the full URL with the query string: redact, and keep
             # the exception object (whose args hold the URL) out of everything we return.
             error = self._redact(f"{type(exc).__name__}: {exc}")
+            sent = request_was_sent(exc)
         duration_ms = int(round((time.monotonic() - started) * 1000))
         received_at = dt.datetime.now(dt.timezone.utc)
         if body is not None:
@@ -279,7 +331,7 @@ class EodhdClient:
         if status is None:
             error_class = "transient"
         else:
-            error_class = classify_status(status)
+            error_class = classify_status(status, body)
             if error_class is not None:
                 snippet = " ".join((body or "").split())[:200]
                 error = self._redact(f"HTTP {status}: {snippet}" if snippet else f"HTTP {status}")
@@ -292,7 +344,7 @@ class EodhdClient:
             body=body,
             received_at=received_at,
             duration_ms=duration_ms,
-            cost=attempt_cost(endpoint, status, params),
+            cost=attempt_cost(endpoint, status, params, sent=sent, body=body),
             error_class=error_class,
             error=error,
             retry_after=retry_after,

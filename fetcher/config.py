@@ -9,6 +9,9 @@ EODHD_RATE_SHARE   how many fetcher processes share that limit at once (default 
 EODHD_RETRY_ATTEMPTS  attempts per request on a transient error (429, 5xx, timeout; default 6)
 EODHD_RETRY_BACKOFF   first retry wait in seconds, doubled per attempt up to 30 s, jittered
                    (default 0.5)
+EODHD_READ_TIMEOUT    seconds to wait for an answer once a request is sent (default 60); a
+                   request that times out is charged in the ledger (the provider may have
+                   served it)
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ class Config:
     rate_share: int = 1
     retry_attempts: int = 6
     retry_backoff: float = 0.5
+    read_timeout: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, need_token: bool = False) -> "Config":
@@ -73,6 +77,13 @@ class Config:
             raise ConfigError(f"EODHD_RETRY_BACKOFF must be a number of seconds, got {raw_backoff!r}") from None
         if not 0 <= backoff <= 30:
             raise ConfigError(f"EODHD_RETRY_BACKOFF must be between 0 and 30 seconds, got {backoff}")
+        raw_timeout = env.get("EODHD_READ_TIMEOUT", "60")
+        try:
+            read_timeout = float(raw_timeout)
+        except ValueError:
+            raise ConfigError(f"EODHD_READ_TIMEOUT must be a number of seconds, got {raw_timeout!r}") from None
+        if not 0 < read_timeout <= 600:
+            raise ConfigError(f"EODHD_READ_TIMEOUT must be between 0 and 600 seconds, got {read_timeout}")
         return cls(
             database_url=database_url,
             api_token=token,
@@ -81,6 +92,7 @@ class Config:
             rate_share=share,
             retry_attempts=attempts,
             retry_backoff=backoff,
+            read_timeout=read_timeout,
         )
 
 

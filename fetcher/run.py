@@ -22,13 +22,22 @@ Stops when no claimable work is left, on a 402 (quota: every thread stops at onc
 failure recorded with class 'quota' stops the claiming of the other processes of the run),
 on 401/403 (configuration), at the deadline, or on an unexpected error. Items claimed but
 not fetched are handed back with record_failure('quota' after a 402, else 'transient'),
-which never blames the ticker. A transient failure (retries exhausted) hands the item back
-to pending, except when it is the item's third (claims handed back unfetched are not
-counted): then it counts as a permanent failure of the ticker
-(backoff), so one ticker the provider keeps failing on cannot loop until the deadline and
-spend calls on every lap. Exit code 0: done, quota or deadline (or nothing to do: the
-execution is already finished); 2: configuration or an execution id that does not exist;
-1: an error (or the provider stayed unavailable).
+which never blames the ticker. A transient failure (retries exhausted) is settled by the
+database (pipeline.record_failure): handed back to pending, or, on the item's
+settings.transient_claims_limit-th failed claim while the provider answers others, a
+permanent failure of the ticker (backoff); when the provider fails for everyone (the run's
+circuit, pipeline.check_provider_health) the run stops claiming, every worker stops and
+nobody is blamed.
+
+The process registers (pipeline.register_worker) under its worker name and shows signs of
+life (pipeline.touch_worker) from its heartbeat thread: a retry of a killed worker takes its
+items over at once, and so does any claim once the killed session is unseen for
+settings.worker_dead_after. A lost database connection is reopened with backoff for up to
+RECONNECT_WINDOW (a PostgreSQL restart), then the run gives up.
+
+Exit code 0: done, quota or deadline (or nothing to do: the execution is already finished);
+2: configuration or an execution id that does not exist; 1: an error, the provider failing
+for everyone, or the database unreachable.
 """
 from __future__ import annotations
 
@@ -71,8 +80,10 @@ LAND = (
 )
 EXIT_OK, EXIT_ERROR, EXIT_CONFIGURATION = 0, 1, 2
 LIMIT_HEADROOM = 0.98
-MAX_TRANSIENT_CLAIMS = 3  # an item failing transiently on 3 claims counts as permanent
-MAX_CONNECTION_LOSSES = 5  # database connections lost in a row before the run gives up
+MAX_CONNECTION_LOSSES = 5  # connections one thread lost in a row, no statement succeeding between
+RECONNECT_WINDOW = 60.0  # seconds a lost database may take to accept connections again (a restart)
+RECONNECT_DELAY_CAP = 8.0
+TOUCH_EVERY = 10.0  # seconds between a session's signs of life (settings.worker_dead_after: 45 s)
 
 
 # -- work items and their requests -------------------------------------------------------------
@@ -231,6 +242,7 @@ class Runner:
                 token=config.api_token,
                 limiter=RateLimiter(process_rate_limit(config.rate_limit_per_minute, self.rate_share)),
                 pool_size=options.threads + 2,
+                read_timeout=config.read_timeout,
                 retry=RetryPolicy(max_attempts=config.retry_attempts, backoff_base=config.retry_backoff,
                                   backoff_cap=max(30.0, config.retry_backoff)),
             )
@@ -243,19 +255,36 @@ class Runner:
         self._lost: set[int] = set()
         self._flight_lock = threading.Lock()
         self._transient_streak = 0
-        self._connection_losses = 0  # in a row; reset by every settled item
         self._had_connection_loss = False
+        self.session_id = None  # pipeline.register_worker's, once the run starts
         self.error: str | None = None
 
     # -- connections: one per thread (psycopg connections are not shared between threads)
     def _conn(self) -> psycopg.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None or conn.closed:
-            conn = connect(self.config.database_url)
+            conn = self._connect_with_backoff()
             self._local.conn = conn
             with self._conns_lock:
                 self._conns.append(conn)
         return conn
+
+    def _connect_with_backoff(self) -> psycopg.Connection:
+        """A new connection; while the server does not accept any (shutting down, starting up,
+        unreachable), retry with doubling waits for up to RECONNECT_WINDOW seconds."""
+        started = time.monotonic()
+        delay = 0.25
+        while True:
+            try:
+                return connect(self.config.database_url)
+            except psycopg.OperationalError as exc:
+                waited = time.monotonic() - started
+                if waited >= RECONNECT_WINDOW:
+                    raise
+                pause = min(delay, RECONNECT_WINDOW - waited)
+                log.warning("database not reachable (%s); trying again in %.1fs", self._db_error_text(exc), pause)
+                time.sleep(pause)
+                delay = min(delay * 2, RECONNECT_DELAY_CAP)
 
     def _reset_broken_connection(self) -> bool:
         """After a database error: when this thread's connection is gone (server restart,
@@ -274,8 +303,8 @@ class Runner:
             pass
         with self._flight_lock:
             self._had_connection_loss = True
-            self._connection_losses += 1
-            losses = self._connection_losses
+        losses = getattr(self._local, "losses", 0) + 1
+        self._local.losses = losses
         if losses >= MAX_CONNECTION_LOSSES:
             self.error = self.error or f"database: {losses} connections lost in a row"
             self.client.request_stop(self.error)
@@ -296,18 +325,22 @@ class Runner:
 
     # -- database calls
     def _reconnecting(self, fn, *args):
-        """fn(*args); when this thread's connection is found broken, once more on a new one.
+        """fn(*args); when this thread's connection is found broken, again on a new one (opened
+        with backoff: a restarting server), up to MAX_CONNECTION_LOSSES losses in a row.
 
         For single autocommit statements (claim, a retried attempt's landing, a release): a
         statement whose connection died before the commit changed nothing.
         """
-        try:
-            return fn(*args)
-        except psycopg.Error as exc:
-            if not self._reset_broken_connection():
-                raise
-            log.warning("database connection lost (%s); reconnecting", self._db_error_text(exc))
-            return fn(*args)
+        while True:
+            try:
+                result = fn(*args)
+            except psycopg.Error as exc:
+                if not self._reset_broken_connection() or self._local.losses >= MAX_CONNECTION_LOSSES:
+                    raise
+                log.warning("database connection lost (%s); reconnecting", self._db_error_text(exc))
+                continue
+            self._local.losses = 0
+            return result
 
     def claim(self, limit: int) -> list[WorkItem]:
         # claim_work is one statement: an answer lost with the connection leaves items
@@ -431,16 +464,14 @@ class Runner:
                             # another thread): hand it back like an unfetched item, never
                             # escalate it against the ticker
                             error_class = stopping
-                        elif (
-                            error_class == "transient"
-                            and item.attempt >= MAX_TRANSIENT_CLAIMS
-                            and self._earlier_fetch_failures(cur, item) + 1 >= MAX_TRANSIENT_CLAIMS
-                        ):
-                            # the provider answers others but not this one: count it (backoff)
-                            # instead of handing it back to be claimed again for ever
-                            error_class = "permanent"
-                            message = f"still failing after {MAX_TRANSIENT_CLAIMS} claims: {message}"
                         fenced = self._fail(cur, item, error_class, message, a.status)
+                        if fenced and error_class == "transient":
+                            # the database decides what a transient failure is: handed back, the
+                            # ticker's after settings.transient_claims_limit claims, or nobody's
+                            # when the provider circuit of the run opened (claiming stops)
+                            error_class, message, stop_reason = self._settled(cur, item, message)
+                            if stop_reason:
+                                self.client.request_stop(stop_reason)
                         outcome = "failed" if error_class in ("permanent", "data") else "returned"
                         self._local.failure = (error_class, message)
                     if not fenced:
@@ -466,19 +497,19 @@ class Runner:
         return outcome
 
     @staticmethod
-    def _earlier_fetch_failures(cur: psycopg.Cursor, item: WorkItem) -> int:
-        """Earlier claims of the item that ended in a transient failure of the provider.
-
-        Claims handed back unfetched (a stop: quota, deadline, SIGTERM) do not count: an item
-        released by two stopped runs has not failed, and its first failure must not be
-        escalated against the ticker.
-        """
+    def _settled(cur: psycopg.Cursor, item: WorkItem, message: str) -> tuple[str, str, str | None]:
+        """How pipeline.record_failure settled a transient failure: (class, message, the run's
+        stop reason when its claiming stopped)."""
         cur.execute(
-            "select count(*) from pipeline.asset_processing_details where work_item_id = %s"
-            " and outcome = 'failure' and error_class = 'transient' and message not like 'not fetched:%%'",
+            "select w.error_class, w.last_error, x.stop_reason from pipeline.work_items as w"
+            " join pipeline.process_executions as x using (execution_id)"
+            " where w.work_item_id = %s",
             (item.work_item_id,),
         )
-        return cur.fetchone()[0]
+        error_class, last_error, stop_reason = cur.fetchone()
+        if error_class != "transient":
+            message = last_error or message
+        return error_class, message, stop_reason
 
     def _succeed(self, cur: psycopg.Cursor, item: WorkItem, result: dict) -> bool:
         cur.execute(
@@ -535,7 +566,8 @@ class Runner:
                 self._lost.discard(item.work_item_id)
 
     def _record_reconnecting(self, item: WorkItem, a: Attempt, last: bool, parts: list, spent: tuple[int, int]) -> str:
-        """record(); when the connection is found broken, once more on a new connection.
+        """record(); when the connection is found broken, again on a new connection (opened with
+        backoff), up to MAX_CONNECTION_LOSSES losses in a row.
 
         A connection lost before the commit rolled the transaction back: landing the same
         attempt again keeps the ledger exact. Lost during the commit itself, the attempt may
@@ -543,18 +575,21 @@ class Runner:
         fence reports the item as already settled ('lost', effects rolled back).
         """
         kept = len(parts)
-        try:
-            return self.record(item, a, last, parts, spent)
-        except psycopg.Error as exc:
-            if not self._reset_broken_connection():
-                raise
-            del parts[kept:]
-            log.warning(
-                "work item %s (%s): database connection lost (%s); landing the response again",
-                item.work_item_id, item.ticker or item.exchange_code,
-                self._db_error_text(exc),
-            )
-            return self.record(item, a, last, parts, spent)
+        while True:
+            try:
+                outcome = self.record(item, a, last, parts, spent)
+            except psycopg.Error as exc:
+                if not self._reset_broken_connection() or self._local.losses >= MAX_CONNECTION_LOSSES:
+                    raise
+                del parts[kept:]
+                log.warning(
+                    "work item %s (%s): database connection lost (%s); landing the response again",
+                    item.work_item_id, item.ticker or item.exchange_code,
+                    self._db_error_text(exc),
+                )
+                continue
+            self._local.losses = 0
+            return outcome
 
     def _process(self, item: WorkItem) -> str:
         parts: list[tuple[str, dict]] = []
@@ -602,7 +637,7 @@ class Runner:
         else:
             self.counters.add(lost=1)
         with self._flight_lock:
-            self._connection_losses = 0
+            self._local.losses = 0
             if error_class == "transient":
                 self._transient_streak += 1
             elif outcome in ("done", "failed"):
@@ -614,22 +649,44 @@ class Runner:
 
     # -- heartbeats, in their own thread with their own connection
     def _heartbeat_loop(self, stop: threading.Event) -> None:
-        every = max(self.opts.lease.total_seconds() / 3, 0.2)
+        """Signs of life: the session every TOUCH_EVERY seconds at most (pipeline.touch_worker),
+        the leases of the items in flight every third of the lease (pipeline.heartbeat)."""
+        lease_every = max(self.opts.lease.total_seconds() / 3, 0.2)
+        every = min(lease_every, TOUCH_EVERY)
+        last_beat = time.monotonic()
         try:
             while not stop.wait(every):
-                with self._flight_lock:
-                    items = list(self._in_flight.values())
-                if not items:
-                    continue
                 try:
-                    self._beat(items)
+                    self._touch()
+                    if time.monotonic() - last_beat >= lease_every - 0.01:
+                        last_beat = time.monotonic()
+                        with self._flight_lock:
+                            items = list(self._in_flight.values())
+                        if items:
+                            self._beat(items)
+                    self._local.losses = 0
                 except psycopg.Error as exc:
                     if not self._reset_broken_connection():
                         raise
-                    # the next beat (a third of the lease later) opens a new connection
+                    # the next tick opens a new connection (with backoff)
                     log.warning("heartbeat: database connection lost (%s)", self._db_error_text(exc))
         except Exception as exc:
             log.error("heartbeat: %s", redact(str(exc), self.config.api_token))
+
+    def _register(self) -> None:
+        with self._conn().cursor() as cur:
+            cur.execute("select pipeline.register_worker(%s, %s)", (self.opts.execution_id, self.opts.worker))
+            self.session_id = cur.fetchone()[0]
+
+    def _touch(self) -> None:
+        if self.session_id is None:
+            return
+        with self._conn().cursor() as cur:
+            cur.execute(
+                "select pipeline.touch_worker(%s, %s, %s)", (self.opts.execution_id, self.opts.worker, self.session_id)
+            )
+            if not cur.fetchone()[0]:
+                self.client.request_stop(f"replaced: a newer process registered as worker {self.opts.worker}")
 
     def _beat(self, items: list[WorkItem]) -> None:
         with self._conn().cursor() as cur:
@@ -658,6 +715,7 @@ class Runner:
             self.client.limiter.per_minute if self.client.limiter else 0,
             self.rate_share, self.config.rate_limit_per_minute,
         )
+        self._reconnecting(self._register)
         progress.start()
         beats.start()
         reason = "done"
@@ -712,6 +770,12 @@ class Runner:
             self.client.close()
         if self.client.stop.is_set():
             reason = self.client.stop_reason or "stopped"
+        provider = self._provider_stop()
+        if provider:
+            # the run's provider circuit opened (here or in another process): nobody was
+            # blamed, the items wait for the next run, and this run is a failure
+            reason = provider
+            self.error = self.error or provider
         self.summary = {
             "execution_id": opts.execution_id,
             "worker": opts.worker,
@@ -730,6 +794,19 @@ class Runner:
         log.info("run finished: %s", reason)
         return EXIT_OK
 
+    def _provider_stop(self) -> str | None:
+        """The execution's stop reason when the provider circuit stopped it, else None."""
+        try:
+            with connect(self.config.database_url) as conn:
+                row = conn.execute(
+                    "select stop_reason from pipeline.process_executions where execution_id = %s"
+                    " and stop_reason like 'provider:%%'",
+                    (self.opts.execution_id,),
+                ).fetchone()
+        except psycopg.Error:
+            return None
+        return row[0] if row else None
+
     def _left_safely(self) -> int | None:
         # the progress thread has its own connection (thread-local)
         try:
@@ -747,7 +824,7 @@ def check_execution(database_url: str, execution_id: int) -> tuple[int, str] | N
     id, or the wrong database); one already finished (success, partial, failed) or whose
     claiming was stopped by a 402 leaves nothing to do (exit 0: an Airflow retry may land
     there); claiming stopped by a configuration error (401/403) exits 2 like the worker that
-    met it.
+    met it, and by the provider circuit exits 1 (the run failed; the next run starts clean).
     """
     with connect(database_url) as conn:
         row = conn.execute(
@@ -765,7 +842,8 @@ def check_execution(database_url: str, execution_id: int) -> tuple[int, str] | N
         return EXIT_OK, f"nothing to do: execution {execution_id} is {status} (finished)"
     if claiming_stopped_at is not None:
         reason = stop_reason or "stopped"
-        code = EXIT_CONFIGURATION if reason.startswith("configuration") else EXIT_OK
+        code = (EXIT_CONFIGURATION if reason.startswith("configuration")
+                else EXIT_ERROR if reason.startswith("provider") else EXIT_OK)
         return code, f"nothing to do: execution {execution_id} stopped claiming ({reason})"
     if planned_at is None:
         log.warning(

@@ -5,6 +5,7 @@
 #
 #   scripts/db.sh start   start (or keep) the cluster and wait until it accepts connections
 #   scripts/db.sh stop    stop it
+#   scripts/db.sh restart stop (fast: sessions are cut) and start again
 #   scripts/db.sh url     print the DATABASE_URL of the project database
 #   scripts/db.sh status  say whether it runs
 set -euo pipefail
@@ -128,6 +129,7 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  restart) stop; start ;;
   url) url ;;
   status) if is_running; then echo "db: running on port $(choose_port)"; else echo "db: not running"; exit 1; fi ;;
   *) echo "usage: $0 start|stop|url|status" >&2; exit 2 ;;

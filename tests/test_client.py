@@ -238,9 +238,12 @@ def test_read_timeout_is_transient_and_redacted():
             read_timeout=0.3,
             retry=RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_cap=0.01),
         )
-        result = client.get("eod", "SLOW.US")
+        retried: list[Attempt] = []
+        result = client.get("eod", "SLOW.US", on_retry=retried.append)
         assert result.error_class == "transient" and result.status is None
         assert "Timeout" in result.error and TOKEN not in result.error
+        # the request was sent: the provider may have served and charged it, so the ledger does
+        assert [a.cost for a in [*retried, result]] == [1, 1]
     finally:
         stop.set()
         t.join(2)
@@ -348,3 +351,33 @@ def test_log_redaction_filter_scrubs_messages_and_tracebacks():
     text = stream.getvalue()
     assert "api_token=***" in text and "boom ***" in text
     assert TOKEN not in text
+
+
+def test_a_404_that_is_not_eodhds_is_the_providers_fault_and_free(server):
+    """A wrong base URL path answers every request with a 404 page of its own: not the ticker's."""
+    server.on("/eod/W.US", (404, "<html><h1>404 Not Found</h1>nginx</html>"))
+    client, _ = make_client(server.url, retry=RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_cap=0.01))
+    retried: list[Attempt] = []
+    result = client.get("eod", "W.US", on_retry=retried.append)
+    assert (result.status, result.error_class, result.cost) == (404, "transient", 0)
+    assert len(retried) == 1 and retried[0].cost == 0
+    server.on("/eod/T.US", (404, "<html><p>Ticker Not Found.</p></html>"))
+    assert client.get("eod", "T.US").error_class == "permanent", "EODHD's 404 in a page is still the ticker's"
+
+
+def test_sent_and_unsent_requests_are_told_apart():
+    import requests
+    import urllib3
+
+    from fetcher.client import request_was_sent
+
+    refused = requests.exceptions.ConnectionError(
+        urllib3.exceptions.MaxRetryError(None, "/", urllib3.exceptions.NewConnectionError(None, "refused")))
+    dropped = requests.exceptions.ConnectionError(
+        urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError()))
+    assert not request_was_sent(refused)
+    assert not request_was_sent(requests.exceptions.ConnectTimeout("connect timed out"))
+    assert request_was_sent(requests.exceptions.ReadTimeout("read timed out"))
+    assert request_was_sent(dropped)
+    assert attempt_cost("fundamentals", None, sent=True) == 10 and attempt_cost("fundamentals", None) == 0
+    assert attempt_cost("eod", 404, body="Not Found") == 0 and attempt_cost("eod", 404, body="Ticker Not Found.") == 1

@@ -149,7 +149,9 @@ def test_retry_attempts_and_backoff_come_from_the_environment():
     tuned = Runner(Config.from_env({**env, "EODHD_RETRY_ATTEMPTS": "2", "EODHD_RETRY_BACKOFF": "0.01"}),
                    RunOptions(execution_id=1)).client.retry
     assert (tuned.max_attempts, tuned.backoff_base) == (2, 0.01)
+    assert Runner(Config.from_env({**env, "EODHD_READ_TIMEOUT": "2.5"}), RunOptions(execution_id=1)).client.read_timeout == 2.5
     for name, bad in (("EODHD_RETRY_ATTEMPTS", "0"), ("EODHD_RETRY_ATTEMPTS", "two"),
-                      ("EODHD_RETRY_BACKOFF", "-1"), ("EODHD_RETRY_BACKOFF", "31"), ("EODHD_RETRY_BACKOFF", "x")):
+                      ("EODHD_RETRY_BACKOFF", "-1"), ("EODHD_RETRY_BACKOFF", "31"), ("EODHD_RETRY_BACKOFF", "x"),
+                      ("EODHD_READ_TIMEOUT", "0"), ("EODHD_READ_TIMEOUT", "slow")):
         with pytest.raises(ConfigError, match=name):
             Config.from_env({**env, name: bad})

@@ -1,6 +1,7 @@
 -- pipeline.claim_work: hand out up to p_limit pending items of an execution, in claim order,
 -- each with a fresh lease token (FOR UPDATE SKIP LOCKED: concurrent workers never get the same
--- item). Expired leases of the execution become claimable first. Called by fetcher workers.
+-- item). Expired leases of the execution, and the items of a registered fetcher session that is
+-- gone (pipeline.register_worker / touch_worker), become claimable first. Called by fetcher workers.
 -- Returns nothing once the execution is finished or stopped (quota, configuration).
 create or replace function pipeline.claim_work(
     p_execution_id bigint,
@@ -54,6 +55,24 @@ begin
             for update skip locked
         )
        and w.status = 'claimed' and w.lease_expires_at < v_now;
+
+    -- so do the items of a registered fetcher session that is gone (unseen for worker_dead_after,
+    -- re-checked inside the UPDATE): its process was killed, no need to wait out the lease
+    update pipeline.work_items as w
+       set status = 'pending', lease_expires_at = null, lease_token = null
+      from pipeline.execution_workers as r
+     where w.work_item_id in (
+            select e.work_item_id
+            from pipeline.work_items as e
+            inner join pipeline.execution_workers as d
+                on e.execution_id = d.execution_id and e.claimed_by = d.worker
+            where e.execution_id = p_execution_id and e.status = 'claimed'
+              and d.seen_at < v_now - (select s.worker_dead_after from pipeline.settings as s)
+            for update of e skip locked
+        )
+       and r.execution_id = w.execution_id and r.worker = w.claimed_by
+       and w.status = 'claimed'
+       and r.seen_at < v_now - (select s.worker_dead_after from pipeline.settings as s);
 
     return query
     with picked as materialized (

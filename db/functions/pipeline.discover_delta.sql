@@ -95,6 +95,21 @@ begin
            and coalesce(s.history_owed_from, 'infinity') > v_from;
     end if;
 
+    -- force: the operator's selection is fetched now, whatever its backoff or skip (as a
+    -- reprocess request would; start_execution refuses a force without a selection)
+    if v_force then
+        update pipeline.asset_processing_state as s
+           set consecutive_failures = 0, next_attempt_at = null, is_skipped = false, skip_reason = null,
+               status = case when s.status not in ('failing', 'skipped') then s.status
+                             when s.last_success_at is null then 'new' else 'active' end,
+               updated_at = v_now
+          from market.assets as a
+         where a.asset_id = s.asset_id and a.is_active and s.status <> 'inactive'
+           and (v_tickers is null or a.ticker = any(v_tickers))
+           and (v_exchanges is null or a.exchange_code = any(v_exchanges))
+           and (s.next_attempt_at is not null or s.is_skipped or s.consecutive_failures > 0);
+    end if;
+
     -- per exchange: the session expected as of the run, and the one before it
     select array_agg(g.exchange_code order by g.exchange_code), array_agg(g.expected order by g.exchange_code),
            array_agg((select max(t.session_date) from market.trading_sessions as t

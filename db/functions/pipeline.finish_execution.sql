@@ -2,7 +2,8 @@
 -- cancelled (counted as not done), the summary (tickers planned/succeeded/failed/skipped,
 -- items by status, API calls by endpoint, duration) is stored and the status set; a run
 -- of a collection process (process_name contains 'collection') that was never planned is
--- failed with stop reason 'not planned'.
+-- failed with stop reason 'not planned'; a run whose claiming stopped for a configuration
+-- error or because the provider failed for everyone (provider circuit) is failed.
 -- Called by the DAG's final task (trigger rule all_done) and the reaper. Idempotent.
 create or replace function pipeline.finish_execution(p_execution_id bigint, p_now timestamptz default null)
 returns jsonb
@@ -55,7 +56,7 @@ begin
 
     v_status := case
         when v_exec.planned_at is null and v_exec.process_name like '%collection%' then 'failed'
-        when v_exec.stop_reason like 'configuration:%' then 'failed'
+        when v_exec.stop_reason like 'configuration:%' or v_exec.stop_reason like 'provider:%' then 'failed'
         when v_total > 0 and v_done = 0 and v_failed = v_total then 'failed'
         when v_failed > 0 or v_left > 0 or v_deferred > 0 then 'partial'
         else 'success'

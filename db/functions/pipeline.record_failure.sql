@@ -1,5 +1,8 @@
 -- pipeline.record_failure: settle a failed attempt of a claimed item by error class.
--- transient: back to pending, not counted; quota / configuration: the execution stops
+-- transient: back to pending, not counted; it feeds the run's provider circuit
+-- (pipeline.check_provider_health: an outage stops the run's claiming, nobody blamed), and
+-- only when the circuit is closed does an item failing on settings.transient_claims_limit
+-- claims count as a permanent failure of its ticker; quota / configuration: the execution stops
 -- claiming, item back to pending, no ticker blamed; permanent / data: item failed, the asset
 -- counts the failure, backs off (capped, jittered) and is skipped at the limit; a data error
 -- of a bulk_prices item still moves the watermarks of the assets whose bar was stored, and a
@@ -28,6 +31,8 @@ declare
     v_msg text := left(coalesce(p_message, '') || coalesce(' (HTTP ' || p_http_status || ')', ''), 1000);
     v_counted boolean := p_error_class in ('permanent', 'data');
     v_answered boolean;
+    v_class text := p_error_class;
+    v_provider text;
 begin
     if p_error_class is null
        or p_error_class not in ('transient', 'permanent', 'data', 'quota', 'configuration') then
@@ -35,18 +40,39 @@ begin
             coalesce(p_error_class, '<null>') using errcode = 'invalid_parameter_value';
     end if;
 
+    select * into v_item from pipeline.work_items as w
+     where w.work_item_id = p_work_item_id and w.lease_token = p_lease_token and w.status = 'claimed'
+       for update;
+    if not found then
+        return false;
+    end if;
+    select * into v_set from pipeline.settings;
+
+    if p_error_class = 'transient' and v_msg not like 'not fetched:%' then
+        -- the provider failing for everyone (the circuit opens now or was open) is nobody's
+        -- fault; otherwise an item the provider keeps failing on, claim after claim, counts
+        -- against its ticker so it cannot loop for ever
+        v_provider := pipeline.check_provider_health(v_item.execution_id, v_now);
+        if v_provider is null and v_item.attempt >= v_set.transient_claims_limit
+           and 1 + (select count(*) from pipeline.asset_processing_details as d
+                    where d.work_item_id = v_item.work_item_id and d.outcome = 'failure'
+                      and d.error_class = 'transient' and d.message not like 'not fetched:%')
+               >= v_set.transient_claims_limit then
+            v_class := 'permanent';
+            v_counted := true;
+            v_msg := left(format('still failing after %s claims: %s', v_set.transient_claims_limit, v_msg), 1000);
+        end if;
+    end if;
+
     update pipeline.work_items as w
        set status = case when v_counted then 'failed' else 'pending' end,
            finished_at = case when v_counted then v_now end,
            lease_expires_at = null,
            lease_token = case when v_counted then w.lease_token end,
-           error_class = p_error_class,
+           error_class = v_class,
            last_error = v_msg
-     where w.work_item_id = p_work_item_id and w.lease_token = p_lease_token and w.status = 'claimed'
+     where w.work_item_id = v_item.work_item_id
     returning w.* into v_item;
-    if not found then
-        return false;
-    end if;
 
     if p_error_class in ('quota', 'configuration') then
         update pipeline.process_executions as x
@@ -112,7 +138,6 @@ begin
     end if;
 
     if v_counted and v_item.asset_id is not null then
-        select * into v_set from pipeline.settings;
         update pipeline.asset_processing_state as s
            set consecutive_failures = s.consecutive_failures + 1,
                is_skipped = s.consecutive_failures + 1 >= v_set.failure_limit,
@@ -143,7 +168,7 @@ begin
     values (
         v_item.execution_id, v_item.asset_id,
         case v_item.kind when 'initial_load' then 'prices' when 'backfill' then 'prices' else v_item.kind end,
-        'failure', p_error_class, v_msg, case when p_error_class = 'quota' then 0 else v_item.planned_cost end,
+        'failure', v_class, v_msg, case when v_class = 'quota' then 0 else v_item.planned_cost end,
         v_now, v_item.work_item_id, v_item.attempt
     );
     return true;

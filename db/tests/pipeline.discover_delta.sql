@@ -1,7 +1,7 @@
 -- pipeline.discover_delta: calendar-aware planning, bulk vs per-ticker, quota cap, fairness,
 -- priorities, gaps, parameters, fundamentals schedule, idempotence.
 begin;
-select plan(39);
+select plan(41);
 
 -- setup: calendars for January 2026 (US closed 2026-01-19), five loaded assets on US and LSE
 select tests.add_sessions('US', '2026-01-01', '2026-01-31', '{2026-01-19}');
@@ -265,6 +265,22 @@ select is(
     pipeline.discover_delta(tests.new_execution('2026-01-30 20:00+00', '{"exchanges": ["SW"], "components": ["fundamentals"]}',
                                                 'fund2'), '2026-01-30 20:00+00') -> 'by_kind',
     '{"fundamentals": {"items": 300, "cost": 3000}}'::jsonb, 'after the full interval every asset is due'
+);
+
+-- test: force clears the backoff and the skip of what it selects (and of nothing else)
+update pipeline.asset_processing_state s set consecutive_failures = 5, is_skipped = true, skip_reason = 'limit',
+       status = 'skipped', next_attempt_at = null
+  from market.assets a where a.asset_id = s.asset_id and a.ticker in ('U1.US', 'U4.US');
+select is(
+    pipeline.discover_delta(tests.new_execution('2026-01-19 22:00+00', '{"tickers": ["U1.US"], "force": true}', 'force2'),
+                            '2026-01-19 22:00+00') -> 'planned_tickers',
+    '1'::jsonb, 'the skipped ticker forced is planned'
+);
+select results_eq(
+    $$select a.ticker, s.is_skipped, s.consecutive_failures from pipeline.asset_processing_state s
+      join market.assets a using (asset_id) where a.ticker in ('U1.US', 'U4.US') order by 1$$,
+    $$values ('U1.US'::text, false, 0), ('U4.US', true, 5)$$,
+    'its skip and counter are cleared; the other skipped ticker keeps its own'
 );
 
 select * from finish();

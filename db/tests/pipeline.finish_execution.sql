@@ -1,6 +1,6 @@
 -- pipeline.finish_execution: summary and status whatever state the items are in; idempotent.
 begin;
-select plan(15);
+select plan(16);
 
 -- setup: US calendar, four loaded assets one session behind, planned and claimed
 select tests.add_sessions('US', '2026-01-01', '2026-01-31');
@@ -97,6 +97,16 @@ from (select * from c5 order by work_item_id offset 1) as t;
 select is(pipeline.finish_execution((select execution_id from pipeline.process_executions where run_id = 't'),
                                     '2026-01-15 22:03+00') ->> 'status', 'partial', 'left for lack of quota: partial');
 select throws_ok($$select pipeline.finish_execution(-1)$$, '22023', null, 'an unknown execution is an error');
+
+-- test: a run stopped by the provider circuit ends failed, with the reason in its summary
+select tests.new_execution('2026-01-15 22:00+00', '{}', 'prov') as pe \gset
+select pipeline.discover_delta(:pe, '2026-01-15 22:00+00') is not null;
+update pipeline.process_executions set claiming_stopped_at = '2026-01-15 22:05+00',
+       stop_reason = 'provider: eod failed for everyone: 20 of the last 20 attempts on 20 codes (server_error)'
+where execution_id = :pe;
+select row_eq(format($$select s ->> 'status', s ->> 'stop_reason' like 'provider:%%'
+                       from pipeline.finish_execution(%s, '2026-01-15 22:06+00') as s$$, :pe),
+              row('failed'::text, true), 'failed, the provider named');
 
 select * from finish();
 rollback;

@@ -1,6 +1,6 @@
 -- pipeline.record_failure: error classes, counting, backoff, skip at the limit, token fencing.
 begin;
-select plan(32);
+select plan(39);
 
 -- setup: US calendar, three loaded assets one session behind, one execution planned
 select tests.add_sessions('US', '2026-01-01', '2026-01-31');
@@ -214,6 +214,57 @@ select row_eq(
       where x.run_id = 'f4'$$,
     row('configuration: Unauthenticated (HTTP 401)'::text, 'pending'::text, 0),
     'a 401 stops the run without blaming the ticker'
+);
+
+-- test: an item failing transiently on three claims counts against its ticker (the circuit is closed)
+select tests.add_assets('US', 1, 'X');
+select pipeline.discover_delta(tests.new_execution('2026-01-20 22:00+00', '{"tickers": ["X1.US"]}', 'x1'),
+                               '2026-01-20 22:00+00');
+create temp table x1 as select execution_id from pipeline.process_executions where run_id = 'x1';
+create function pg_temp.claim_and_fail(p_at timestamptz, p_message text) returns text language plpgsql as $$
+declare
+    v_claim record;
+begin
+    select * into v_claim from pipeline.claim_work((select execution_id from x1), 'w1', 1, '5 minutes', p_at);
+    perform pipeline.record_failure(v_claim.work_item_id, v_claim.lease_token, 'transient', p_message, 503,
+                                    p_at + interval '1 second');
+    return (select w.status || '/' || w.error_class from pipeline.work_items as w
+            where w.work_item_id = v_claim.work_item_id);
+end;
+$$;
+select is(pg_temp.claim_and_fail('2026-01-20 22:01+00', 'not fetched: run stopping (deadline)'), 'pending/transient',
+          'a claim handed back unfetched');
+select is(pg_temp.claim_and_fail('2026-01-20 22:02+00', 'eod X1.US: HTTP 503'), 'pending/transient', 'first failed claim');
+select is(pg_temp.claim_and_fail('2026-01-20 22:03+00', 'eod X1.US: HTTP 503'), 'pending/transient', 'second');
+select is(pg_temp.claim_and_fail('2026-01-20 22:04+00', 'eod X1.US: HTTP 503'), 'failed/permanent',
+          'the third failed claim (the unfetched one not counted) is the ticker''s');
+select row_eq($$select s.consecutive_failures, s.last_error like 'still failing after 3 claims: %' from
+                pipeline.asset_processing_state s join market.assets a using (asset_id) where a.ticker = 'X1.US'$$,
+              row(1, true), 'counted, with the reason');
+
+-- test: when the provider fails for everyone, nobody is blamed, however often
+select tests.add_assets('US', 12, 'Y');
+select pipeline.discover_delta(tests.new_execution('2026-01-21 22:00+00', '{"exchanges": ["US"]}', 'y1'),
+                               '2026-01-21 22:00+00') is not null;
+create temp table y1 as select execution_id from pipeline.process_executions where run_id = 'y1';
+create temp table cy as select * from pipeline.claim_work((select execution_id from y1), 'w1', 12, '5 minutes',
+                                                          '2026-01-21 22:01+00');
+select count(raw.land_response((select execution_id from y1), 'eod', ticker, 'US', '{}', 500, 'Internal Server Error',
+                               '2026-01-21 22:01:30+00', 1, 10, 'w1', 'HTTP 500: Internal Server Error'))
+from cy where ticker like 'Y%';
+update pipeline.work_items set attempt = 5 where work_item_id in (select work_item_id from cy);
+select is(
+    (select count(*)::integer from cy
+     where pipeline.record_failure(work_item_id, lease_token, 'transient', 'eod: HTTP 500', 500, '2026-01-21 22:02+00')),
+    (select count(*)::integer from cy), 'every failure is recorded'
+);
+select row_eq(
+    $$select count(*) filter (where w.status = 'pending')::integer, max(s.consecutive_failures), bool_or(x.stop_reason like 'provider:%')
+      from pipeline.work_items w join cy using (work_item_id)
+      join pipeline.asset_processing_state s on s.asset_id = w.asset_id
+      join pipeline.process_executions x on x.execution_id = w.execution_id where cy.ticker like 'Y%'$$,
+    row((select count(*)::integer from cy where ticker like 'Y%'), 0, true),
+    'all handed back, no ticker counted, the run stopped by the provider circuit'
 );
 
 select * from finish();
