@@ -7,7 +7,6 @@ from screener_common.sql import sql_task
 
 # A collection run's fetchers stop after 50 minutes; an execution running this long is dead.
 STALE_AFTER = "6 hours"
-NOW = "{{ (data_interval_end or logical_date or dag_run.run_after).isoformat() }}"
 
 
 @dag(
@@ -21,13 +20,13 @@ NOW = "{{ (data_interval_end or logical_date or dag_run.run_after).isoformat() }
 )
 def maintenance_daily():
     leases = sql_task("reap_expired_leases", "select pipeline.reap_expired_leases(%(now)s::timestamptz)",
-                      {"now": NOW})
+                      {"now": settings.AS_OF})
     stale = sql_task(
         "reap_stale_executions",
         "select pipeline.reap_stale_executions(%(older_than)s::interval, %(now)s::timestamptz)",
-        {"older_than": STALE_AFTER, "now": NOW},
+        {"older_than": STALE_AFTER, "now": settings.AS_OF},
     )
-    prune = sql_task("prune_logs", "select pipeline.prune_logs(%(now)s::timestamptz)", {"now": NOW})
+    prune = sql_task("prune_logs", "select pipeline.prune_logs(%(now)s::timestamptz)", {"now": settings.AS_OF})
     analyze = sql_task(
         "analyze_hot_tables",
         "analyze pipeline.asset_processing_state, pipeline.work_items, pipeline.api_calls,"

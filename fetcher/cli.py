@@ -47,7 +47,7 @@ exit codes:
   0  done (run: also quota spent, deadline reached, or nothing to do)
   1  an error (database, provider unavailable, ...): the message is on stderr
   2  usage or configuration: a bad option, a missing setting, an unknown execution id,
-     a missing universe directory or file, a malformed universe file, a token refused"""
+     a missing universe directory or file, a malformed or empty universe file, a token refused"""
 
 
 def _date(text: str) -> dt.date:
@@ -126,7 +126,8 @@ def cmd_sync_universe(args: argparse.Namespace, config: Config) -> int:
 
     try:
         with connect(config.database_url) as conn:
-            result = sync_universe(conn, args.dir, args.as_of, only=args.universe or None)
+            result = sync_universe(conn, args.dir, args.as_of, only=args.universe or None,
+                                   allow_empty=args.allow_empty)
     except UniverseFileError as exc:
         # the input is wrong (fix the directory, the file or the name): a retry cannot help
         for line in str(exc).splitlines():
@@ -169,8 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Sync the universe files (one EODHD code per line, e.g. AAPL.US) into market.assets in"
             " one transaction: new codes are added, codes no longer listed become inactive. A missing"
-            " directory, a directory without universe files, a missing requested file or a malformed"
-            " line is an error (exit 2) and syncs nothing. Prints the counts per universe as JSON."
+            " directory, a directory without universe files, a missing requested file, a malformed"
+            " line or an empty file (unless --allow-empty) is an error (exit 2) and syncs nothing."
+            " Prints the counts per universe as JSON."
         ),
     )
     p.add_argument("--dir", type=Path, default=TICKERS_DIR,
@@ -178,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, default=today, dest="as_of", help="the business date (default today)")
     p.add_argument("--universe", action="append",
                    help="only this universe (nyse, nasdaq, ...; repeatable; default every file of --dir)")
+    p.add_argument("--allow-empty", action="store_true", dest="allow_empty",
+                   help="sync a file without any code too: every asset of its universe becomes inactive"
+                        " (default: an empty file is an error)")
     p.set_defaults(func=cmd_sync_universe)
 
     for register in _extensions():

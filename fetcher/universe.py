@@ -2,6 +2,8 @@
 
 One EODHD code per line (AAPL.US), `#` starts a comment, blank lines are ignored.
 A malformed line is an error naming the file and line number, never silently skipped.
+A file without any code would deactivate its whole universe: syncing it is an error unless
+allow_empty (`sync-universe --allow-empty`) says that is meant.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ CODE = re.compile(r"^[A-Z0-9][A-Z0-9&_-]{0,29}\.[A-Z][A-Z0-9]{0,9}$")
 
 
 class UniverseFileError(ValueError):
-    """A universe file has a malformed line."""
+    """A universe file (or directory) cannot be synced: a malformed line, a missing or empty file."""
 
 
 @dataclass(frozen=True)
@@ -88,16 +90,36 @@ def read_universe_dir(directory: Path, allowed: dict[str, set[str]]) -> list[Uni
     return files
 
 
+def check_not_empty(conn: psycopg.Connection, files: list[UniverseFile]) -> None:
+    """An empty file (no code: blank, or only comments) is an error naming it and what it would do."""
+    empty = [f for f in files if not f.tickers]
+    if not empty:
+        return
+    problems = []
+    with conn.cursor() as cur:
+        for f in empty:
+            cur.execute("select count(*) from market.assets where universe = %s and is_active", (f.universe,))
+            active = cur.fetchone()[0]
+            problems.append(
+                f"{f.path}: no EODHD code in the file (empty, or only comments and blank lines); syncing it would"
+                f" deactivate all {active} active asset(s) of universe {f.universe!r}."
+                " Fix the file, or pass --allow-empty to mean it"
+            )
+    raise UniverseFileError("\n".join(problems))
+
+
 def sync_universe(
     conn: psycopg.Connection,
     directory: Path,
     as_of: dt.date,
     only: list[str] | None = None,
+    allow_empty: bool = False,
 ) -> dict[str, dict]:
     """Sync every file (or the universes named) in one transaction; returns counts per universe.
 
     Nothing to sync is an error, never a silent `{}`: a directory that does not exist, one
-    without any <universe>.txt, a universe asked for whose file is missing.
+    without any <universe>.txt, a universe asked for whose file is missing. An empty file is an
+    error too (it would deactivate its universe) unless allow_empty; then nothing is synced.
     """
     check_universe_dir(directory)
     allowed = universe_exchanges(conn)
@@ -122,10 +144,15 @@ def sync_universe(
             f"no universe files (<universe>.txt) in {directory}; expected one or more of: "
             f"{', '.join(f'{u}.txt' for u in sorted(allowed))}"
         )
+    if not allow_empty:
+        check_not_empty(conn, files)
     results: dict[str, dict] = {}
     with conn.transaction(), conn.cursor() as cur:
         for f in files:
-            cur.execute("select pipeline.sync_universe(%s, %s, %s)", (f.universe, f.tickers, as_of))
+            cur.execute(
+                "select pipeline.sync_universe(%s, %s, %s, p_allow_empty => %s)",
+                (f.universe, f.tickers, as_of, allow_empty),
+            )
             value = cur.fetchone()[0]
             results[f.universe] = value if isinstance(value, dict) else json.loads(value)
     return results

@@ -177,6 +177,24 @@ def test_sync_universe_of_a_good_directory_syncs_it(db_url, tmp_path):
     assert _assets(db_url) == 2
 
 
+def test_sync_universe_of_an_empty_file_is_an_error_unless_allow_empty(db_url, tmp_path):
+    """An emptied file would deactivate its whole universe: exit 2 naming it; --allow-empty syncs it."""
+    (tmp_path / "nyse.txt").write_text("AAPL.US\nMSFT.US\n")
+    env = fetcher_env(db_url, UNREACHABLE_API)
+    assert fetcher("sync-universe", "--dir", str(tmp_path), "--as-of", "2026-11-02", env=env).returncode == 0
+    (tmp_path / "nyse.txt").write_text("# nothing listed\n")
+    result = fetcher("sync-universe", "--dir", str(tmp_path), "--as-of", "2026-11-03", env=env)
+    assert_clean_failure(result, 2)
+    assert f"{tmp_path / 'nyse.txt'}: no EODHD code in the file" in result.stderr
+    assert "deactivate all 2 active asset(s) of universe 'nyse'" in result.stderr
+    assert "--allow-empty" in result.stderr
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        assert conn.execute("select count(*) from market.assets where is_active").fetchone()[0] == 2
+    result = fetcher("sync-universe", "--dir", str(tmp_path), "--as-of", "2026-11-03", "--allow-empty", env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["nyse"]["deactivated"] == 2
+
+
 # -- numeric options: argparse errors with the usage, for every command --------------------------
 OUT_OF_RANGE = [
     (["run", "--execution-id", "1", "--threads", "0"], "run", "--threads"),

@@ -3,6 +3,7 @@ in both executor modes; the DAGs have the shape the pipeline relies on."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 
 import pytest
@@ -97,38 +98,60 @@ def test_sql_tasks_bind_parameters():
     assert seen >= 12
 
 
-@pytest.mark.parametrize("interval_end, logical, expected", [
-    ("2026-11-24T21:30:00+00:00", "2026-11-24T21:30:00+00:00", "2026-11-24T21:30:00+00:00"),  # scheduled
-    (None, "2026-11-24T12:00:00+00:00", "2026-11-24T12:00:00+00:00"),  # manual with a logical date
-    (None, None, "2026-11-25T06:00:00+00:00"),  # asset-triggered: no interval, no logical date
-])
-def test_start_execution_binds_run_values(interval_end, logical, expected):
-    """The as-of time falls back from the data interval end to the logical date to run_after;
-    the conf reaches the database as JSON without Airflow's own `workers` param."""
-    import copy
-    from types import SimpleNamespace
+# Context keys that a run without a data interval (Asset-triggered, or triggered without a
+# logical date) does not have at all; Airflow renders with StrictUndefined.
+DATED_KEYS = ("logical_date", "data_interval_start", "data_interval_end", "ds", "ds_nodash", "ts",
+              "ts_nodash", "ts_nodash_with_tz", "prev_data_interval_start_success", "prev_data_interval_end_success")
 
-    import pendulum
+
+@pytest.mark.parametrize("mode", ["local", "kubernetes"])
+def test_templates_never_name_keys_runs_without_a_data_interval_lack(monkeypatch, tmp_path, mode):
+    """The business time comes from settings.AS_OF / AS_OF_DATE, which read the DagRun's own
+    attributes (dag_run.data_interval_end ...), never the bare context keys. (Rendering every
+    task for every kind of run, in the context Airflow builds: tests/test_dag_run_types.py.)"""
+    monkeypatch.setenv("SCREENER_EXECUTOR", mode)
+    if mode == "kubernetes":
+        config = tmp_path / "kubeconfig"
+        config.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
+        monkeypatch.setenv("SCREENER_K8S_CONFIG_FILE", str(config))
+    bare = re.compile(r"(?<![.\w])(" + "|".join(DATED_KEYS) + r")\b")
+    seen = 0
+    for dag in airflow_support.dag_bag().dags.values():
+        for task in dag.tasks:
+            fields = {name: getattr(task, name, None) for name in task.template_fields}
+            fields.update(getattr(task, "partial_kwargs", {}))
+            for expression in re.findall(r"{{.*?}}|{%.*?%}", json.dumps(fields, default=str)):
+                seen += 1
+                assert not bare.findall(expression), (dag.dag_id, task.task_id, expression)
+    assert seen >= 20
+
+
+def test_collection_dags_have_trigger_params_and_their_own_docs():
+    """tickers, exchanges, force (all), from_date and components are Trigger-form fields besides
+    workers; left as they are, they give nothing (the scheduled run is unchanged); each DAG
+    shows its own doc, which lists them."""
+    from screener_common import collection, settings
 
     bag = airflow_support.dag_bag()
-    for dag_id in ("calculate_indicators", "data_collection_equities"):
+    equities = ["US", "LSE", "F", "XETRA", "PA", "AS", "BR", "LS", "MC", "SW"]
+    for dag_id, exchanges in (("data_collection_equities", equities), ("data_collection_bonds", ["GBOND"])):
         dag = bag.dags[dag_id]
-        op = copy.deepcopy(dag.get_task("start_execution"))
-        parse = lambda v: pendulum.parse(v) if v else None  # noqa: E731
-        conf = {"tickers": ["AAPL.US"], "workers": 3}
-        context = {
-            "run_id": "asset_triggered__2026-11-25T06:00:00+00:00", "dag": dag, "task": op, "params": {},
-            "data_interval_end": parse(interval_end), "logical_date": parse(logical),
-            "dag_run": SimpleNamespace(run_after=pendulum.parse("2026-11-25T06:00:00+00:00"), conf=conf),
-        }
-        op.render_template_fields(context)
-        assert op.parameters["process_name"] == dag_id
-        assert op.parameters["run_id"] == "asset_triggered__2026-11-25T06:00:00+00:00"
-        assert pendulum.parse(op.parameters["as_of"]) == pendulum.parse(expected)
-        assert json.loads(op.parameters["conf"]) == conf  # 'workers' is removed in SQL
-        assert "- 'workers'" in op.sql
-        if dag_id == "data_collection_equities":
-            assert "GBOND" not in json.loads(op.parameters["defaults"])["exchanges"]
+        params = {name: dag.params.get_param(name) for name in dag.params}
+        assert list(params) == ["workers", "tickers", "exchanges", "force", "all", "from_date", "components"]
+        assert dag.params.validate() == {"workers": settings.default_workers(), "tickers": None, "exchanges": None,
+                                         "force": False, "all": False, "from_date": None, "components": None}
+        kinds = {name: [t for t in ([p.schema["type"]] if isinstance(p.schema["type"], str) else p.schema["type"])
+                        if t != "null"] for name, p in params.items()}
+        assert kinds == {"workers": ["integer"], "tickers": ["array"], "exchanges": ["array"], "force": ["boolean"],
+                         "all": ["boolean"], "from_date": ["string"], "components": ["array"]}
+        assert params["exchanges"].schema["examples"] == exchanges  # a multi-select of the DAG's own
+        assert params["components"].schema["examples"] == ["prices", "fundamentals", "corporate_actions"]
+        assert "format" not in params["from_date"].schema  # the database checks the date, with its message
+        assert all(p.description and p.schema.get("title") for p in params.values())
+        doc = dag.doc_md
+        assert doc.startswith(f"### {dag_id}") and doc != collection.__doc__
+        assert all(f"`{name}`" in doc for name in params), doc
+    assert bag.dags["data_collection_equities"].doc_md != bag.dags["data_collection_bonds"].doc_md
 
 
 def _universe_dirs(bag, mode: str) -> dict[tuple[str, str], str]:

@@ -65,7 +65,8 @@ class Pipeline:
     def run(self, dag_id: str, day: dt.date, conf: dict | None = None, *, run_after=None):
         """One DAG run for `day` (same day and run_after: the same run id, i.e. a re-run)."""
         when = at_close(day)
-        return self.bag.dags[dag_id].test(logical_date=when, run_after=run_after or when, run_conf=conf)
+        with airflow_support.params_kept(self.bag.dags[dag_id]) as dag:
+            return dag.test(logical_date=when, run_after=run_after or when, run_conf=conf)
 
     def query(self, sql: str, params=None) -> list[tuple]:
         with psycopg.connect(self.url, autocommit=True) as conn:

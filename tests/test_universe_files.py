@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import psycopg
 import pytest
 
 from fetcher.config import TICKERS_DIR
@@ -54,3 +55,40 @@ def test_bad_file_syncs_nothing(postgresql, tmp_path):
     with pytest.raises(UniverseFileError, match="lse.txt:2"):
         sync_universe(postgresql, tmp_path, dt.date(2026, 11, 25))
     assert postgresql.execute("select count(*) from market.assets").fetchone()[0] == 0
+
+
+def _active(conn, universe: str) -> int:
+    return conn.execute("select count(*) from market.assets where universe = %s and is_active", (universe,)).fetchone()[0]
+
+
+def test_empty_file_is_refused_unless_allow_empty(postgresql, tmp_path):
+    """An empty file would deactivate its whole universe: an error naming the file, unless allow_empty."""
+    (tmp_path / "nyse.txt").write_text("IBM.US\nKO.US\n")
+    sync_universe(postgresql, tmp_path, dt.date(2026, 11, 25))
+    (tmp_path / "nyse.txt").write_text("# emptied by a failed refresh\n\n")
+    with pytest.raises(UniverseFileError) as err:
+        sync_universe(postgresql, tmp_path, dt.date(2026, 11, 26))
+    text = str(err.value)
+    assert f"{tmp_path / 'nyse.txt'}: no EODHD code in the file" in text
+    assert "would deactivate all 2 active asset(s) of universe 'nyse'" in text and "--allow-empty" in text
+    assert _active(postgresql, "nyse") == 2
+    result = sync_universe(postgresql, tmp_path, dt.date(2026, 11, 26), allow_empty=True)
+    assert result["nyse"]["deactivated"] == 2 and result["nyse"]["listed"] == 0
+    assert _active(postgresql, "nyse") == 0
+
+
+def test_an_empty_file_among_good_ones_syncs_nothing(postgresql, tmp_path):
+    (tmp_path / "nyse.txt").write_text("IBM.US\n")
+    (tmp_path / "lse.txt").write_text("")
+    with pytest.raises(UniverseFileError, match="lse.txt: no EODHD code"):
+        sync_universe(postgresql, tmp_path, dt.date(2026, 11, 25))
+    assert postgresql.execute("select count(*) from market.assets").fetchone()[0] == 0
+
+
+def test_database_refuses_an_empty_list_unless_allowed(postgresql):
+    """pipeline.sync_universe itself, for callers other than the fetcher (the old 3-argument call)."""
+    postgresql.execute("select pipeline.sync_universe('nyse', array['IBM.US'], '2026-11-25')")
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="list for universe nyse is empty"):
+        with postgresql.transaction():
+            postgresql.execute("select pipeline.sync_universe('nyse', %s, '2026-11-26')", ([],))
+    assert _active(postgresql, "nyse") == 1

@@ -42,11 +42,17 @@ START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 EXECUTION_ID = "{{ ti.xcom_pull(task_ids='start_execution')[0][0] }}"
 # The same, or '' when start_execution failed (then there is no execution to finish).
 EXECUTION_ID_OR_EMPTY = "{{ (ti.xcom_pull(task_ids='start_execution') or [['']])[0][0] }}"
-# The business time of a run: the data interval end of a scheduled run, else the logical date,
-# else (an asset-triggered or manual run without one) when the run was due.
-AS_OF = "{{ (data_interval_end or logical_date or dag_run.run_after).isoformat() }}"
-AS_OF_DATE = "{{ (data_interval_end or logical_date or dag_run.run_after).strftime('%Y-%m-%d') }}"
-
+# The business time of a run ("as of"), the one rule for every DAG and every kind of run: the
+# data interval end (scheduled and backfill runs), else the logical date (a run triggered with
+# one), else when the run was due, run_after (Asset-triggered runs, and CLI or REST triggers
+# without a logical date, have neither). It reads the DagRun's own attributes: a run without a
+# data interval has no `data_interval_end` / `logical_date` keys in its template context at all,
+# and Airflow renders with StrictUndefined, so naming those keys would fail before `or` applies.
+# (`default(none)`: a DagRun-like object without the attribute counts as not having the date.)
+_AS_OF_TIME = ("(dag_run.data_interval_end | default(none) or dag_run.logical_date | default(none)"
+               " or dag_run.run_after)")
+AS_OF = "{{ " + _AS_OF_TIME + ".isoformat() }}"
+AS_OF_DATE = "{{ " + _AS_OF_TIME + ".strftime('%Y-%m-%d') }}"
 
 
 def default_args() -> dict:

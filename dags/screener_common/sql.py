@@ -19,13 +19,27 @@ def sql_task(task_id: str, sql: str, parameters: dict[str, Any] | None = None, *
     )
 
 
-def start_execution(process_name: str, defaults: dict[str, Any] | None = None):
-    """pipeline.start_execution for this run; dag_run.conf keys override the DAG's defaults.
+# The run's own parameters as JSON, the same for every kind of trigger (schedule, Trigger form,
+# `airflow dags trigger -c`, REST API): each DAG Param that was given a value (a Param left
+# null, empty or false is "not given", so the DAG's defaults stay), then every other
+# dag_run.conf key as it came, so the database names unknown keys too. `workers` is Airflow's.
+RUN_PARAMETERS = (
+    "{% set given = {} %}"
+    "{% for key, value in (dag_run.conf or {}).items() if key not in dag.params and key != 'workers' %}"
+    "{% do given.update({key: value}) %}{% endfor %}"
+    "{% for key, value in params.items() if key in dag.params and key != 'workers' and value %}"
+    "{% do given.update({key: value}) %}{% endfor %}"
+    "{{ given | tojson }}"
+)
 
-    The DAG param `workers` (also carried in dag_run.conf) is Airflow's, not the execution's.
-    Bad conf (unknown ticker or exchange, malformed date) raises in the database with a
-    message naming the problem, so the run fails here, before any API call, and at once:
-    the task is not retried (a validation error stays one; re-trigger the run after a
+
+def start_execution(process_name: str, defaults: dict[str, Any] | None = None):
+    """pipeline.start_execution for this run: the parameters given, and the DAG's defaults,
+    which they override (the database stores both; only what was given counts as a selection).
+
+    Bad parameters (unknown key, ticker or exchange, malformed date) raise in the database
+    with a message naming the problem, so the run fails here, before any API call, and at
+    once: the task is not retried (a validation error stays one; re-trigger the run after a
     database outage).
     """
     import json
@@ -33,13 +47,13 @@ def start_execution(process_name: str, defaults: dict[str, Any] | None = None):
     return sql_task(
         "start_execution",
         "select pipeline.start_execution(%(process_name)s, %(run_id)s, %(as_of)s::timestamptz,"
-        " %(defaults)s::jsonb || (%(conf)s::jsonb - 'workers'))",
+        " %(parameters)s::jsonb, %(defaults)s::jsonb)",
         {
             "process_name": process_name,
             "run_id": "{{ run_id }}",
             "as_of": settings.AS_OF,
             "defaults": json.dumps(defaults or {}, sort_keys=True),
-            "conf": "{{ (dag_run.conf or {}) | tojson }}",
+            "parameters": RUN_PARAMETERS,
         },
         retries=0,
     )

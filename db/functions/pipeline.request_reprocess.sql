@@ -1,12 +1,15 @@
 -- pipeline.request_reprocess: ask for fundamentals, prices (optionally from a date: a
 -- backfill), indicators or all of them again for the assets whose ticker matches a LIKE
 -- pattern. Clears the failure counter, backoff and skip; the flag is cleared when the work is
--- done. Called by operators (psql) and the reprocess DAG. Idempotent; returns the count.
+-- done. A pattern that matches every active asset, or more active assets than the largest
+-- exchange has, is refused unless p_all => true says so ('%' and '_%' match everything).
+-- Called by operators (psql). Idempotent; returns the count.
 create or replace function pipeline.request_reprocess(
     p_ticker_pattern text,
     p_component text,
     p_from date default null,
-    p_now timestamptz default null
+    p_now timestamptz default null,
+    p_all boolean default false
 )
 returns integer
 language plpgsql
@@ -15,6 +18,9 @@ set search_path = ''
 as $$
 declare
     v_now timestamptz := coalesce(p_now, clock_timestamp());
+    v_matched integer;
+    v_active integer;
+    v_largest integer;
     v_count integer;
 begin
     if p_component is null or p_component not in ('fundamentals', 'prices', 'indicators', 'all') then
@@ -23,6 +29,20 @@ begin
     end if;
     if p_from is not null and p_component not in ('prices', 'all') then
         raise exception 'request_reprocess: a from date applies to prices only, not %', p_component
+            using errcode = 'invalid_parameter_value';
+    end if;
+
+    -- a pattern that selects everything must say so
+    select count(*) filter (where a.ticker like p_ticker_pattern), count(*) into v_matched, v_active
+    from market.assets as a where a.is_active;
+    select coalesce(max(n), 0) into v_largest
+    from (select count(*) as n from market.assets as a where a.is_active group by a.exchange_code) as e;
+    if not coalesce(p_all, false) and v_matched > 1 and (v_matched = v_active or v_matched > v_largest) then
+        raise exception 'request_reprocess: the ticker pattern % matches % of % active assets (%); '
+            'pass p_all => true to mean it',
+            quote_literal(p_ticker_pattern), v_matched, v_active,
+            case when v_matched = v_active then 'every one'
+                 else format('more than the largest exchange has, %s', v_largest) end
             using errcode = 'invalid_parameter_value';
     end if;
 
@@ -52,5 +72,6 @@ begin
 end;
 $$;
 
-comment on function pipeline.request_reprocess(text, text, date, timestamptz) is
-'Request a reprocess (fundamentals, prices [from a date], indicators, all) for tickers LIKE the pattern; clears failures and skip.';
+comment on function pipeline.request_reprocess(text, text, date, timestamptz, boolean) is
+'Request a reprocess (fundamentals, prices [from a date], indicators, all) for tickers LIKE the pattern; clears failures '
+'and skip; a pattern matching every active asset (or more than the largest exchange has) needs p_all => true.';

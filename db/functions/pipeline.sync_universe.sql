@@ -3,10 +3,12 @@
 -- and the collection DAGs. Idempotent: a second call with the same list changes nothing.
 -- New codes get an asset and a state row; codes no longer listed become inactive (never
 -- deleted); reappearing ones are reactivated. Invalid codes raise one error listing them all.
+-- An empty list (which would deactivate the whole universe) is refused unless p_allow_empty.
 create or replace function pipeline.sync_universe(
     p_exchange text,
     p_tickers text[],
-    p_as_of date
+    p_as_of date,
+    p_allow_empty boolean default false
 )
 returns jsonb
 language plpgsql
@@ -51,6 +53,12 @@ begin
     select coalesce(array_agg(distinct t order by t), '{}') into v_codes
     from unnest(p_tickers) as t;
     v_listed := cardinality(v_codes);
+    if v_listed = 0 and not coalesce(p_allow_empty, false) then
+        raise exception 'sync_universe: the list for universe % is empty: it would deactivate all % active asset(s); '
+            'pass p_allow_empty => true to mean it',
+            p_exchange, (select count(*) from market.assets as a where a.universe = p_exchange and a.is_active)
+            using errcode = 'invalid_parameter_value';
+    end if;
 
     with inserted as (
         insert into market.assets (ticker, symbol, exchange_code, universe, listing_venue, asset_type, listed_on)
@@ -114,5 +122,6 @@ begin
 end;
 $$;
 
-comment on function pipeline.sync_universe(text, text[], date) is
-'Sync one universe (config/tickers/<p_exchange>.txt) into market.assets and pipeline.asset_processing_state; idempotent; returns counts as jsonb.';
+comment on function pipeline.sync_universe(text, text[], date, boolean) is
+'Sync one universe (config/tickers/<p_exchange>.txt) into market.assets and pipeline.asset_processing_state; idempotent; '
+'returns counts as jsonb; an empty list is refused unless p_allow_empty.';

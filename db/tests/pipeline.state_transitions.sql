@@ -1,6 +1,6 @@
 -- The transition tables of work items and asset states, including the forbidden transitions.
 begin;
-select plan(24);
+select plan(25);
 
 -- setup: US calendar; five loaded assets one session behind, all claimed by one worker
 select tests.add_sessions('US', '2026-01-01', '2026-01-31');
@@ -89,11 +89,15 @@ select row_eq($$select status, failures, skipped from st where step = 'first fai
 select row_eq($$select status, failures, skipped from st where step = 'at the limit'$$, row('skipped'::text, 2, true),
               'failing -> skipped at the limit');
 
--- test: skipped stays skipped whatever the run asks, until a reprocess
+-- test: skipped stays skipped until a reprocess request or a force that names it
 select pipeline.finish_execution(execution_id, '2026-01-09 22:00+00') from pipeline.process_executions where status = 'running';
-select is(pipeline.discover_delta(tests.new_execution('2026-01-12 22:00+00', '{"tickers": ["NEW1.US"], "force": true}',
+select is(pipeline.discover_delta(tests.new_execution('2026-01-12 22:00+00', '{"tickers": ["NEW1.US"]}',
                                                       'n3'), '2026-01-12 22:00+00') -> 'planned_items', '0'::jsonb,
-          'skipped -> planned is forbidden, even with force');
+          'skipped -> planned is forbidden for an ordinary run');
+select is(pipeline.discover_delta(tests.new_execution('2026-01-12 22:00+00', '{"tickers": ["NEW1.US"], "force": true}',
+                                                      'n3f'), '2026-01-12 22:00+00') -> 'planned_items', '1'::jsonb,
+          'skipped -> new by a force that selects it');
+select pipeline.finish_execution(execution_id, '2026-01-12 22:00+00') from pipeline.process_executions where status = 'running';
 select pipeline.request_reprocess('NEW1.US', 'all', null, '2026-01-12 23:00+00');
 select is((select status from pipeline.asset_processing_state s join market.assets a using (asset_id)
            where a.ticker = 'NEW1.US'), 'new', 'skipped -> new by reprocess (it never loaded)');

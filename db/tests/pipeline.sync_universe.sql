@@ -1,6 +1,7 @@
--- pipeline.sync_universe: add, keep, deactivate, reactivate, reject; idempotent.
+-- pipeline.sync_universe: add, keep, deactivate, reactivate, reject; idempotent; an empty list
+-- needs p_allow_empty.
 begin;
-select plan(12);
+select plan(17);
 
 -- test: new codes get an asset and a state row
 select is(
@@ -67,6 +68,31 @@ select throws_ok(
 select throws_ok(
     $$select pipeline.sync_universe('moon', array['X.US'], '2026-03-02')$$,
     '22023', null, 'an unknown universe is refused'
+);
+
+-- test: an empty list would deactivate the whole universe: refused unless p_allow_empty
+select throws_ok(
+    $$select pipeline.sync_universe('nyse', array[]::text[], '2026-03-03')$$,
+    '22023',
+    'sync_universe: the list for universe nyse is empty: it would deactivate all 3 active asset(s); '
+    'pass p_allow_empty => true to mean it',
+    'an empty list is refused, saying what it would do'
+);
+select throws_ok(
+    $$select pipeline.sync_universe('nyse', null, '2026-03-03')$$,
+    '22023', null, 'a null list is refused too'
+);
+select is(
+    (select count(*)::integer from market.assets where universe = 'nyse' and is_active), 3,
+    'nothing is deactivated'
+);
+select is(
+    pipeline.sync_universe('nyse', array[]::text[], '2026-03-03', p_allow_empty => true) ->> 'deactivated',
+    '3', 'p_allow_empty => true empties the universe'
+);
+select is(
+    (select count(*)::integer from market.assets where universe = 'nyse' and is_active), 0,
+    'every NYSE asset is inactive'
 );
 
 select * from finish();
