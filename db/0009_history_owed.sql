@@ -21,8 +21,9 @@ add column history_owed_from date default pipeline.get_history_start(),
 add column gaps_checked_from date;
 
 comment on column pipeline.asset_processing_state.history_from is
-'First date the asset''s price history is owed from: settings.history_start when it was listed, lowered by a '
-'requested from_date. Never raised, never cleared: the anchor of monitor.history_completeness.';
+'First date the asset''s price history is owed from: settings.history_start when it was listed, or the '
+'from_date of a run before its first answer; lowered by a later from_date. Never cleared: the anchor of '
+'monitor.history_completeness.';
 comment on column pipeline.asset_processing_state.history_owed_from is
 'History still owed from this date: set for a new listing and by a from_date request, cleared only when a '
 'per-ticker price request from that date or earlier was answered (a bulk bar never clears it); null: paid.';

@@ -82,6 +82,13 @@ print('  local server: %d requests, %d charged calls' % (s['requests'], s['charg
 step "summary: bars and indicators"
 psql_q -c "select a.exchange_code, count(distinct a.asset_id) as assets, count(*) as bars, max(p.trade_date) as last_bar
              from market.stock_prices p join market.assets a using (asset_id) group by 1 order by 1"
+step "history invariant as of the last collection run (pipeline.check_history_completeness)"
+psql_q -c "select count(*) as active_assets,
+                  count(*) filter (where missing_sessions = 0) as complete,
+                  count(*) filter (where reason in ('initial load owed', 'history owed')) as owing_history,
+                  count(*) filter (where is_unexplained) as unexplained_losses
+             from pipeline.check_history_completeness((select max(as_of) from pipeline.process_executions
+                                                       where process_name = 'data_collection_equities'))"
 step "screen: oversold (RSI 14 < 40) above the 200-day average, top 10 by RSI"
 psql_q -c "select ticker, round(close::numeric, 2) as close, round(rsi_14::numeric, 1) as rsi_14,
                   round(sma_200::numeric, 2) as sma_200, round(change_pct::numeric, 2) as change_pct

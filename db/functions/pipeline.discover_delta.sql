@@ -81,18 +81,24 @@ begin
     v_has_open := exists (select 1 from pipeline.work_items as w where w.status in ('pending', 'claimed'));
 
     -- a requested from_date is a debt of the selected assets whose answered window does not reach
-    -- back to it: owed until a per-ticker request from there is answered, in this run or a later one
+    -- back to it: owed until a per-ticker request from there is answered, in this run or a later
+    -- one. For an asset never answered yet it is where its history starts (instead of
+    -- settings.history_start): the operator asked for the history from that date
     if v_from is not null and 'prices' = any(v_components) then
         update pipeline.asset_processing_state as s
-           set history_from = least(s.history_from, v_from),
-               history_owed_from = least(s.history_owed_from, v_from),
+           set history_from = case when s.last_success_at is null and s.gaps_checked_from is null
+                                   then v_from else least(s.history_from, v_from) end,
+               history_owed_from = case when s.last_success_at is null and s.gaps_checked_from is null
+                                        then v_from else least(s.history_owed_from, v_from) end,
                updated_at = v_now
           from market.assets as a
          where a.asset_id = s.asset_id and a.is_active
            and (v_tickers is null or a.ticker = any(v_tickers))
            and (v_exchanges is null or a.exchange_code = any(v_exchanges))
-           and coalesce(s.gaps_checked_from, 'infinity') > v_from
-           and coalesce(s.history_owed_from, 'infinity') > v_from;
+           and ((s.last_success_at is null and s.gaps_checked_from is null
+                 and s.history_owed_from is distinct from v_from)
+                or (coalesce(s.gaps_checked_from, 'infinity') > v_from
+                    and coalesce(s.history_owed_from, 'infinity') > v_from));
     end if;
 
     -- force: the operator's selection is fetched now, whatever its backoff or skip (as a
@@ -271,7 +277,7 @@ begin
                case p.plan when 'initial_load' then 'new_listing' when 'one_behind' then 'fresh' else p.plan end as reason,
                case p.plan when 'initial_load' then 3 when 'fresh' then 1 when 'one_behind' then 1 else 2 end as priority,
                case p.plan
-                   when 'initial_load' then coalesce(least(p.history_owed_from, v_from), v_set.history_start)
+                   when 'initial_load' then coalesce(p.history_owed_from, v_set.history_start)
                    when 'reprocess' then coalesce(
                        case when p.reprocess_prices then p.reprocess_prices_from end, v_from, v_set.history_start)
                    when 'backfill' then p.history_owed_from

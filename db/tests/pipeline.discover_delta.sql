@@ -1,7 +1,7 @@
 -- pipeline.discover_delta: calendar-aware planning, bulk vs per-ticker, quota cap, fairness,
 -- priorities, gaps, parameters, fundamentals schedule, idempotence.
 begin;
-select plan(41);
+select plan(42);
 
 -- setup: calendars for January 2026 (US closed 2026-01-19), five loaded assets on US and LSE
 select tests.add_sessions('US', '2026-01-01', '2026-01-31', '{2026-01-19}');
@@ -282,6 +282,16 @@ select results_eq(
     $$values ('U1.US'::text, false, 0), ('U4.US', true, 5)$$,
     'its skip and counter are cleared; the other skipped ticker keeps its own'
 );
+
+-- test: a from_date on a never-loaded asset is where its history starts
+select tests.add_assets('US', 1, 'FD');
+select pipeline.discover_delta(tests.new_execution('2026-01-19 22:00+00', '{"tickers": ["FD1.US"], "from_date": "2024-11-01"}',
+                                                   'fd'), '2026-01-19 22:00+00') is not null;
+select row_eq($$select w.kind, w.from_date, s.history_from, s.history_owed_from from pipeline.work_items w
+                join pipeline.process_executions x using (execution_id)
+                join pipeline.asset_processing_state s on s.asset_id = w.asset_id where x.run_id = 'fd'$$,
+              row('initial_load'::text, '2024-11-01'::date, '2024-11-01'::date, '2024-11-01'::date),
+              'an initial load from the requested date, owed from there');
 
 select * from finish();
 rollback;
