@@ -49,41 +49,11 @@ class Config:
         token = env.get("EODHD_API_TOKEN", "")
         if need_token and not token:
             raise ConfigError("EODHD_API_TOKEN is not set")
-        raw_limit = env.get("EODHD_RATE_LIMIT", "1000")
-        try:
-            limit = int(raw_limit)
-        except ValueError:
-            raise ConfigError(f"EODHD_RATE_LIMIT must be an integer, got {raw_limit!r}") from None
-        if limit <= 0:
-            raise ConfigError(f"EODHD_RATE_LIMIT must be positive, got {limit}")
-        raw_share = env.get("EODHD_RATE_SHARE", "1")
-        try:
-            share = int(raw_share)
-        except ValueError:
-            raise ConfigError(f"EODHD_RATE_SHARE must be an integer, got {raw_share!r}") from None
-        if share <= 0:
-            raise ConfigError(f"EODHD_RATE_SHARE must be positive, got {share}")
-        raw_attempts = env.get("EODHD_RETRY_ATTEMPTS", "6")
-        try:
-            attempts = int(raw_attempts)
-        except ValueError:
-            raise ConfigError(f"EODHD_RETRY_ATTEMPTS must be an integer, got {raw_attempts!r}") from None
-        if attempts <= 0:
-            raise ConfigError(f"EODHD_RETRY_ATTEMPTS must be positive, got {attempts}")
-        raw_backoff = env.get("EODHD_RETRY_BACKOFF", "0.5")
-        try:
-            backoff = float(raw_backoff)
-        except ValueError:
-            raise ConfigError(f"EODHD_RETRY_BACKOFF must be a number of seconds, got {raw_backoff!r}") from None
-        if not 0 <= backoff <= 30:
-            raise ConfigError(f"EODHD_RETRY_BACKOFF must be between 0 and 30 seconds, got {backoff}")
-        raw_timeout = env.get("EODHD_READ_TIMEOUT", "60")
-        try:
-            read_timeout = float(raw_timeout)
-        except ValueError:
-            raise ConfigError(f"EODHD_READ_TIMEOUT must be a number of seconds, got {raw_timeout!r}") from None
-        if not 0 < read_timeout <= 600:
-            raise ConfigError(f"EODHD_READ_TIMEOUT must be between 0 and 600 seconds, got {read_timeout}")
+        limit = _env_positive_int(env, "EODHD_RATE_LIMIT", 1000)
+        share = _env_positive_int(env, "EODHD_RATE_SHARE", 1)
+        attempts = _env_positive_int(env, "EODHD_RETRY_ATTEMPTS", 6)
+        backoff = _env_seconds(env, "EODHD_RETRY_BACKOFF", 0.5, low=0.0, high=30.0, low_open=False)
+        read_timeout = _env_seconds(env, "EODHD_READ_TIMEOUT", 60.0, low=0.0, high=600.0, low_open=True)
         return cls(
             database_url=database_url,
             api_token=token,
@@ -94,6 +64,29 @@ class Config:
             retry_backoff=backoff,
             read_timeout=read_timeout,
         )
+
+
+def _env_positive_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _env_seconds(env: dict[str, str], name: str, default: float, *, low: float, high: float, low_open: bool) -> float:
+    """A number of seconds in [low, high] ((low, high] when low_open)."""
+    raw = env.get(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not ((low < value) if low_open else (low <= value)) or not value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g} seconds, got {value}")
+    return value
 
 
 _SECRET_PARAM = re.compile(r"(api_token=)[^&\s'\"]+", re.IGNORECASE)

@@ -288,7 +288,7 @@ def test_help_says_what_the_tool_does_its_commands_and_environment():
         assert first_words in " ".join(text.split()), f"help of {name} missing from --help"
     # every variable fetcher/config.py reads
     source = (ROOT / "fetcher" / "config.py").read_text()
-    variables = set(re.findall(r'env\.get\("([A-Z_]+)"', source))
+    variables = set(re.findall(r'env\.get\("([A-Z_]+)"', source)) | set(re.findall(r'_env_\w+\(env, "([A-Z_]+)"', source))
     assert {"DATABASE_URL", "EODHD_API_TOKEN", "EODHD_RATE_LIMIT"} <= variables
     for variable in variables:
         assert variable in text, f"{variable} missing from --help"
