@@ -13,6 +13,7 @@ endif
 export DATABASE_URL
 
 .PHONY: help setup db db-stop migrate psql load demo test test-pg16 lint clean airflow
+.PHONY: chart report status screen
 
 help: ## list the targets
 	@grep -hE '^[A-Za-z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,7 +50,7 @@ airflow: setup migrate ## Airflow UI and scheduler (airflow standalone) on this 
 lint: setup ## sqlfluff on the SQL
 	@$(VENV)/bin/sqlfluff lint db --disable-progress-bar
 
-test: setup db ## run every test: sqlfluff, pgTAP (pg_prove) and pytest
+test: setup db ## run every test: sqlfluff, pgTAP (pg_prove) on PostgreSQL 15 and 16, and pytest
 	@$(ROOT)/scripts/test.sh
 
 test-pg16: setup ## the SQL suite (migrate twice + pgTAP) on PostgreSQL 16 (binaries from the pgserver wheel)
@@ -60,3 +61,17 @@ clean: db-stop ## stop the database and remove local state (.pg, .airflow, .tmp,
 	@test -n "$(ROOT)" && test "$(ROOT)" != / && test -f "$(ROOT)/Makefile" && test -f "$(ROOT)/scripts/db.sh" \
 		|| { echo "clean: refusing, $(ROOT) is not the project checkout" >&2; exit 1; }
 	rm -rf "$(ROOT)/.pg" "$(ROOT)/.airflow" "$(ROOT)/.tmp" "$(ROOT)/.venv"
+
+# Operator and user tools (python -m screener; they only read the database).
+chart: db ## price chart PNG: make chart TICKER=AAPL.US [FROM=2026-01-02 TO=2026-11-25 OUT=file.png]
+	@test -n "$(TICKER)" || { echo "chart: say which ticker, e.g. make chart TICKER=AAPL.US" >&2; exit 2; }
+	@$(PY) -m screener chart "$(TICKER)" $(if $(FROM),--from "$(FROM)") $(if $(TO),--to "$(TO)") $(if $(OUT),--out "$(OUT)")
+
+report: db ## PNG of the last 30 days of runs and the freshness per exchange [DAYS=30 OUT=file.png]
+	@$(PY) -m screener report $(if $(DAYS),--days "$(DAYS)") $(if $(OUT),--out "$(OUT)")
+
+status: db ## terminal dashboard: progress per exchange, quota, last runs, top failures
+	@$(PY) -m screener status
+
+screen: db ## run a saved screen: make screen NAME=oversold_uptrend [FORMAT=csv|json LIMIT=20]; no NAME lists them
+	@$(PY) -m screener screen $(if $(NAME),"$(NAME)",--list) $(if $(FORMAT),--format "$(FORMAT)") $(if $(LIMIT),--limit "$(LIMIT)")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make test: lint the SQL, build a fresh test database through the migration entry point,
-# run pgTAP (pg_prove) and pytest. Uses DATABASE_URL's server (the embedded one by default).
+# run pgTAP (pg_prove), the same SQL suite on PostgreSQL 16, and pytest. Uses DATABASE_URL's server (the embedded one by default).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -20,6 +20,9 @@ psql -X -q -v ON_ERROR_STOP=1 "$TEST_URL" -c "create extension if not exists pgt
 
 echo "== pgTAP (pg_prove db/tests)"
 find db/tests -name "*.sql" -not -path "db/tests/helpers/*" | sort | xargs pg_prove --dbname "$TEST_URL" --failures --timer
+
+echo "== the SQL suite on PostgreSQL 16 (production's version; scripts/test_pg16.sh)"
+env -u DATABASE_URL scripts/test_pg16.sh
 
 echo "== pytest"
 DATABASE_URL="$DATABASE_URL" .venv/bin/python -m pytest -q tests "$@"
