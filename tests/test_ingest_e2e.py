@@ -16,6 +16,7 @@ from tests.fetch_support import (
     TOKEN,
     as_of,
     assert_ledger_matches_server,
+    asset_state,
     items,
     make_runner,
     plan,
@@ -119,3 +120,37 @@ def test_a_dividend_on_day_d_through_the_fetcher_matches_the_vendor_adjustment(d
         vendor = {dt.date.fromisoformat(b["date"]): float(b["adjusted_close"]) for b in answer.json()}
         worst = max(abs(after[d][1] - v) / v for d, v in vendor.items())
         assert worst < 1e-3, f"stored adjusted closes differ from the vendor's by up to {worst:.2e}"
+
+
+def test_a_hostile_body_is_a_data_error_of_its_ticker_and_the_run_goes_on(db_url, tmp_path):
+    """JSON nested 20,000 levels deep for one ticker's history, fundamentals naming another ticker for
+    a second: both are data errors of their own ticker (blamed once), nothing of them is half-written,
+    every call is in the ledger, and the run finishes the rest (issue 11, items 2 and 5)."""
+    with FakeEodhd(today=TODAY) as fake:
+        prepare_db(db_url, tmp_path / "tickers", ["KO.US", "PEP.US", "AAPL.US"])
+        fake.inject(r"/eod/PEP\.US", 200, "[" * 20000 + "]" * 20000)
+        fake.inject(r"/fundamentals/AAPL\.US", 200,
+                    '{"General": {"Code": "MSFT", "Type": "Bond", "Name": "Microsoft Corp", "Exchange": "NASDAQ",'
+                    ' "CurrencyCode": "EUR", "ISIN": "US5949181045"}}')
+        first, _ = plan(db_url, TODAY)
+        assert make_runner(db_url, fake.url, first).run() == 0
+        assert_ledger_matches_server(db_url, fake)
+
+        by_ticker = {i["ticker"]: i for i in items(db_url, first)}
+        assert by_ticker["KO.US"]["status"] == "done"
+        for ticker, reason in (("PEP.US", "nested deeper than 64 levels"), ("AAPL.US", 'General.Code "MSFT"')):
+            assert by_ticker[ticker]["error_class"] == "data", by_ticker[ticker]
+            assert reason in by_ticker[ticker]["last_error"]
+            assert asset_state(db_url, ticker)["consecutive_failures"] == 1, f"{ticker} is blamed once"
+        assert asset_state(db_url, "PEP.US")["bars"] == 0
+        assert asset_state(db_url, "AAPL.US")["bars"] > 40, "the history stored before the fundamentals is kept"
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            aapl = conn.execute("select asset_type, name, currency, isin from market.assets where ticker = 'AAPL.US'"
+                                ).fetchone()
+            refused = conn.execute("select count(*) from raw.eodhd_payloads where body is null"
+                                   " and ingest_error like 'response refused: JSON nested deeper than 64 levels%'"
+                                   ).fetchone()[0]
+            fundamentals = conn.execute("select count(*) from market.fundamentals f join market.assets a using (asset_id)"
+                                        " where a.ticker = 'AAPL.US'").fetchone()[0]
+        assert aapl == ("stock", None, None, None), "the asset is not renamed after another instrument"
+        assert refused == 1 and fundamentals == 0

@@ -5,10 +5,18 @@
 -- payload is not what EODHD sends (the whole payload is refused); reject_reason: the bar breaks
 -- a price rule (the bar goes to market.price_quarantine). p_yield_asset_ids: the assets whose
 -- series are yields (market.exchanges.quotes_yields): zero and negative values are valid for them,
--- but only unadjusted (adjusted_close = close).
+-- but only unadjusted (adjusted_close = close). p_bar_date: the date every bar must carry (a bulk
+-- payload's day), null for none.
+-- Plausibility (reject reasons): a date before 1970-01-01 or after p_as_of; prices outside
+-- [1e-6, 1e9] (yields: |value| above 1e9); adjusted_close / close outside [1e-6, 1e6] (compounded
+-- splits and dividends over decades reach about 1e-4, AAPL 1980 about 0.0035, a 1:20 reverse
+-- split 20, serial reverse splits of penny stocks 1e4-1e5); volume above 1e13. Numbers are double
+-- precision: digits beyond its 15-17 significant ones are rounded, text over 60 characters is
+-- not a number (a shape error).
 drop function if exists market._parse_bars(jsonb, date);
 create or replace function market._parse_bars(
-    p_bars jsonb, p_asset_ids bigint[], p_as_of date, p_yield_asset_ids bigint[] default '{}'
+    p_bars jsonb, p_asset_ids bigint[], p_as_of date, p_yield_asset_ids bigint[] default '{}',
+    p_bar_date date default null
 )
 returns table (
     item_no integer,
@@ -92,15 +100,28 @@ as $$
             case when (c.open <= 0 or c.high <= 0 or c.low <= 0 or c.close <= 0 or c.adjusted_close <= 0)
                       and c.asset_id = any(p_yield_asset_ids) and c.adjusted_close <> c.close
                 then 'non-positive yield with adjusted_close different from close' end,
+            case when greatest(abs(c.open), abs(c.high), abs(c.low), abs(c.close), abs(c.adjusted_close)) > 1e9
+                      or (least(  -- the smallest positive price (non-positive ones have their own reason)
+                              nullif(greatest(c.open, 0), 0), nullif(greatest(c.high, 0), 0), nullif(greatest(c.low, 0), 0),
+                              nullif(greatest(c.close, 0), 0), nullif(greatest(c.adjusted_close, 0), 0)
+                          ) < 1e-6
+                          and not coalesce(c.asset_id = any(p_yield_asset_ids), false))
+                then 'price outside [1e-6, 1e9]' end,
+            case when c.close > 0 and c.adjusted_close > 0
+                      and c.adjusted_close / c.close not between 1e-6 and 1e6
+                then 'adjusted_close / close outside [1e-6, 1e6]' end,
             case when c.low > c.high then 'low above high' end,
             case when c.low <= c.high and c.open not between c.low and c.high then 'open outside [low, high]' end,
             case when c.low <= c.high and c.close not between c.low and c.high then 'close outside [low, high]' end,
             case when c.volume < 0 then 'negative volume' end,
+            case when c.volume > 1e13 then 'volume above 1e13' end,
+            case when c.trade_date < '1970-01-01' then 'date before 1970-01-01' end,
             case when c.trade_date > p_as_of then 'date after as_of ' || p_as_of end,
+            case when c.trade_date <> p_bar_date then 'date other than the bulk day ' || p_bar_date end,
             case when c.same_date > 1 then 'duplicate date in payload' end
         ), '') as reject_reason
     from checked as c
 $$;
 
-comment on function market._parse_bars(jsonb, bigint[], date, bigint[]) is
+comment on function market._parse_bars(jsonb, bigint[], date, bigint[], date) is
 'Typed EODHD bars with their shape error (payload refused) or reject reason (bar quarantined); used by market._store_bars.';

@@ -2,14 +2,17 @@
 -- Called by market.ingest_eod and market.ingest_bulk_day. Idempotent: the same bars again
 -- change nothing. A shape error refuses the whole payload (nothing written); bars breaking a
 -- price rule go to market.price_quarantine while the valid ones are stored (status data_error).
+-- p_bar_date: the date every bar must carry (a bulk payload's day; null: any date up to p_as_of).
 -- adjusted_as_of (what the vendor's adjusted_close reflects) = the later of the asset's last bar
--- in the payload and the day before its run's business time (as_of of its execution; without
--- one, when it arrived), UTC; stored adjusted_close = vendor
+-- in the payload and the day before its business date (market._business_date: as_of of its
+-- execution; without one, when it arrived), UTC; stored adjusted_close = vendor
 -- value x factors of recorded corporate actions dated after it. Rows whose values change, and
 -- bars inserted before the last stored date, flag the asset for a full indicator recompute.
+-- Then the pending corporate actions of the payload's assets that are due by its business date
+-- are applied (market._apply_due_actions): a later run applies what an earlier one kept pending.
 drop function if exists market._store_bars(bigint, date, jsonb);
 create or replace function market._store_bars(
-    p_payload_id bigint, p_as_of date, p_bars jsonb, p_asset_ids bigint[]
+    p_payload_id bigint, p_as_of date, p_bars jsonb, p_asset_ids bigint[], p_bar_date date default null
 )
 returns jsonb
 language plpgsql
@@ -28,6 +31,8 @@ declare
     v_last date;
     v_prior jsonb;
     v_yields bigint[];
+    v_business_date date := market._business_date(p_payload_id);
+    v_applied jsonb;
 begin
     -- the payload's yield series (GBOND): zero and negative bars are valid for them
     select coalesce(array_agg(a.asset_id), '{}') into v_yields
@@ -49,12 +54,9 @@ begin
             p.*,
             greatest(
                 max(p.trade_date) filter (where p.reject_reason is null) over (partition by p.asset_id),
-                (select (coalesce(e.as_of, pl.received_at) at time zone 'UTC')::date - 1
-                 from raw.eodhd_payloads as pl
-                 left join pipeline.process_executions as e on e.execution_id = pl.execution_id
-                 where pl.payload_id = p_payload_id)
+                v_business_date - 1
             ) as adjusted_as_of
-        from market._parse_bars(p_bars, p_asset_ids, p_as_of, v_yields) as p
+        from market._parse_bars(p_bars, p_asset_ids, p_as_of, v_yields, p_bar_date) as p
     ),
     shape as (
         select array_agg(p.shape_error order by p.item_no) filter (where p.shape_error is not null) as errors
@@ -129,6 +131,8 @@ begin
         return market._data_error('unexpected shape: ' || cardinality(v_shape_errors) || ' bad item(s), e.g. '
             || array_to_string(v_shape_errors[1:3], '; '));
     end if;
+    -- corporate actions kept pending by an earlier run whose date this payload's business date has reached
+    v_applied := market._apply_due_actions(p_asset_ids, v_business_date);
     if v_rejected = 0 then
         -- the same payload ingested again: report what was quarantined the first time
         select count(*)::integer, string_agg(distinct q.reason, '; ') into v_rejected, v_reasons
@@ -147,10 +151,17 @@ begin
         'message', case when v_rejected > 0
             then v_rejected || ' bar(s) quarantined (' || v_reasons || '); ' || v_valid || ' valid bar(s) stored'
             else v_valid || ' bar(s) stored (' || v_inserted || ' new, ' || v_changed || ' changed)' end
-    );
+            || case when (v_applied ->> 'actions_applied')::integer > 0
+                then '; ' || (v_applied ->> 'actions_applied') || ' pending corporate action(s) applied, '
+                    || (v_applied ->> 'bars_adjusted') || ' stored bar(s) adjusted'
+                else '' end
+    ) || case when (v_applied ->> 'actions_applied')::integer > 0
+        then jsonb_build_object('actions_applied', (v_applied ->> 'actions_applied')::integer,
+                                'bars_adjusted', (v_applied ->> 'bars_adjusted')::integer)
+        else '{}'::jsonb end;
 end;
 $$;
 
-comment on function market._store_bars(bigint, date, jsonb, bigint[]) is
+comment on function market._store_bars(bigint, date, jsonb, bigint[], date) is
 'Validate, quarantine and upsert the bars of one payload into market.stock_prices; flags history changes; '
 'returns the ingest result jsonb. Used by market.ingest_eod and market.ingest_bulk_day.';

@@ -1,7 +1,8 @@
 -- market.ingest_bulk_day: parse one landed /eod-bulk-last-day/{EXCHANGE} payload (one bar per
 -- code, unsorted) into market.stock_prices. Codes are matched as CODE.EXCHANGE against
--- market.assets; unknown codes are ignored and counted. Called by the fetcher after
--- raw.land_response, in the same transaction. Idempotent, like market.ingest_eod.
+-- market.assets; unknown codes are ignored and counted. Every bar must carry the payload's day
+-- (its request's date parameter, else p_as_of): a bar of another date is quarantined. Called by
+-- the fetcher after raw.land_response, in the same transaction. Idempotent, like market.ingest_eod.
 create or replace function market.ingest_bulk_day(p_payload_id bigint, p_exchange_code text, p_as_of date)
 returns jsonb
 language plpgsql
@@ -15,6 +16,7 @@ declare
     v_total integer;
     v_known integer;
     v_result jsonb;
+    v_day date;
 begin
     if p_as_of is null or p_exchange_code is null then
         raise exception 'ingest_bulk_day: p_exchange_code and p_as_of must not be null'
@@ -54,7 +56,12 @@ begin
     from jsonb_array_elements(v_payload.body) with ordinality as e (bar, item)
     left join market.assets as a on a.ticker = (e.bar ->> 'code') || '.' || p_exchange_code;
 
-    v_result := market._store_bars(p_payload_id, p_as_of, v_payload.body, coalesce(v_asset_ids, '{}'))
+    -- the day the payload was asked for; a bar of another day is not this payload's
+    v_day := market._json_date(v_payload.request_params -> 'date');
+    if v_day is null or v_day = 'infinity' then
+        v_day := p_as_of;
+    end if;
+    v_result := market._store_bars(p_payload_id, p_as_of, v_payload.body, coalesce(v_asset_ids, '{}'), v_day)
         || jsonb_build_object('rows_ignored', v_total - v_known);
     v_result := jsonb_set(v_result, '{message}',
         to_jsonb((v_result ->> 'message') || '; ' || (v_total - v_known) || ' row(s) for codes not in market.assets ignored'));
@@ -63,5 +70,5 @@ end;
 $$;
 
 comment on function market.ingest_bulk_day(bigint, text, date) is
-'Ingest one /eod-bulk-last-day payload of an exchange into market.stock_prices (known codes only; upsert, '
-'quarantine, history-change flag); returns the ingest result jsonb with rows_ignored.';
+'Ingest one /eod-bulk-last-day payload of an exchange into market.stock_prices (known codes only, bars of the '
+'payload''s day only; upsert, quarantine, history-change flag); returns the ingest result jsonb with rows_ignored.';

@@ -1,10 +1,14 @@
 -- market.ingest_corporate_actions: store one landed /splits or /div payload in
--- market.corporate_actions and, for each action not stored before, correct adjusted_close of
--- the stored bars before its date that do not reflect it yet (adjusted_as_of before the
--- action): split "new/old" divides by new/old, a dividend multiplies by 1 - dividend / raw
--- close of the previous stored session. Flags the asset for a full indicator recompute when
--- bars changed. Called by the fetcher after raw.land_response, same transaction. Idempotent:
--- an action already stored adjusts nothing again. Wrong shape: data_error, nothing written.
+-- market.corporate_actions. An action not stored before is stored pending and, when its date has
+-- come (on or before the payload's business date: market._business_date), applied at once by
+-- market._apply_due_actions, which corrects adjusted_close of the stored bars before its date that
+-- do not reflect it yet (split "new/old" divides by new/old, a dividend multiplies by 1 - dividend /
+-- raw close of the previous stored session) and flags the asset for a full indicator recompute.
+-- An action dated after the business date is kept pending: a later ingest of the asset (this
+-- function or market._store_bars) applies it once a run's business date reaches it; so are this
+-- asset's earlier pending actions that are due now. Called by the fetcher after
+-- raw.land_response, same transaction. Idempotent: an action already stored adjusts nothing
+-- again. Wrong shape: data_error, nothing written.
 create or replace function market.ingest_corporate_actions(p_payload_id bigint, p_asset_id bigint)
 returns jsonb
 language plpgsql
@@ -20,18 +24,16 @@ declare
     v_total integer;
     v_new integer := 0;
     v_changed integer;
-    v_prev_close double precision;
-    v_amount double precision;
-    v_factor double precision;
-    v_bars integer;
-    v_bars_total integer := 0;
-    v_skipped text[] := '{}';
+    v_business_date date;
+    v_applied jsonb;
+    v_pending integer;
     v_first date;
     v_last date;
 begin
     v_payload := market._ingest_payload(p_payload_id, array['splits', 'div'], 'ingest_corporate_actions');
     v_asset := market._ingest_asset(p_asset_id, v_payload, 'ingest_corporate_actions');
     v_type := case v_payload.endpoint when 'splits' then 'split' else 'dividend' end;
+    v_business_date := market._business_date(p_payload_id);
 
     if v_payload.body is null then
         return market._finish_ingest(p_payload_id,
@@ -101,7 +103,7 @@ begin
 
         insert into market.corporate_actions as ca (
             asset_id, action_date, action_type, split_numerator, split_denominator,
-            dividend_value, dividend_unadjusted_value, currency, payload_id
+            dividend_value, dividend_unadjusted_value, currency, payload_id, is_pending
         )
         values (
             p_asset_id, v_action.action_date, v_type,
@@ -109,7 +111,7 @@ begin
             case when v_type = 'split' then v_action.denominator end,
             case when v_type = 'dividend' then v_action.dividend_value end,
             case when v_type = 'dividend' then v_action.unadjusted_value end,
-            v_action.currency, p_payload_id
+            v_action.currency, p_payload_id, true
         )
         on conflict on constraint corporate_actions_pkey do nothing;
         get diagnostics v_changed = row_count;
@@ -131,59 +133,31 @@ begin
                   case when v_type = 'dividend' then v_action.unadjusted_value end,
                   v_action.currency
               );
-            continue;
-        end if;
-        v_new := v_new + 1;
-
-        if v_type = 'split' then
-            v_factor := v_action.denominator / v_action.numerator;
         else
-            select sp.close into v_prev_close
-            from market.stock_prices as sp
-            where sp.asset_id = p_asset_id and sp.trade_date < v_action.action_date
-            order by sp.trade_date desc
-            limit 1;
-            v_amount := coalesce(v_action.unadjusted_value, v_action.dividend_value)
-                * case when v_asset.currency = 'GBX' and v_action.currency = 'GBP' then 100 else 1 end;
-            v_factor := case when v_prev_close > 0 then 1 - v_amount / v_prev_close end;
-            if v_factor <= 0 or v_factor > 1 then
-                v_skipped := v_skipped || ('dividend ' || v_action.action_date || ' not below the previous close');
-                v_factor := null;
-            end if;
+            v_new := v_new + 1;
         end if;
-
-        v_bars := 0;
-        if v_factor is not null and v_factor <> 1 then
-            update market.stock_prices as sp
-            set adjusted_close = sp.adjusted_close * v_factor
-            where sp.asset_id = p_asset_id
-              and sp.trade_date < v_action.action_date
-              and coalesce(sp.adjusted_as_of, '-infinity'::date) < v_action.action_date;
-            get diagnostics v_bars = row_count;
-        end if;
-        v_bars_total := v_bars_total + v_bars;
-
-        update market.corporate_actions as ca
-        set adjustment_factor = v_factor, bars_adjusted = v_bars
-        where ca.asset_id = p_asset_id and ca.action_date = v_action.action_date and ca.action_type = v_type;
     end loop;
 
-    if v_bars_total > 0 then
-        update pipeline.asset_processing_state as s
-        set needs_indicator_recompute = true, updated_at = now()
-        where s.asset_id = p_asset_id and not s.needs_indicator_recompute;
-    end if;
+    -- the new actions whose date has come, and earlier pending ones of the asset now due
+    v_applied := market._apply_due_actions(array[p_asset_id], v_business_date);
+    select count(*)::integer into v_pending
+    from market.corporate_actions as ca
+    where ca.asset_id = p_asset_id and ca.action_type = v_type and ca.is_pending;
 
     return market._finish_ingest(p_payload_id, jsonb_build_object(
         'status', 'ok', 'rows_stored', v_total, 'rows_rejected', 0, 'rows_inserted', v_new,
-        'bars_adjusted', v_bars_total, 'first_date', v_first, 'last_date', v_last,
+        'bars_adjusted', (v_applied ->> 'bars_adjusted')::integer, 'first_date', v_first, 'last_date', v_last,
         'message', v_total || ' ' || v_type || '(s) stored (' || v_new || ' new), '
-        || v_bars_total || ' stored bar(s) adjusted'
-        || case when cardinality(v_skipped) > 0 then '; ' || array_to_string(v_skipped, '; ') else '' end
-    ));
+        || (v_applied ->> 'bars_adjusted') || ' stored bar(s) adjusted'
+        || case when v_pending > 0
+            then '; ' || v_pending || ' dated after the business date ' || v_business_date || ' kept pending'
+            else '' end
+        || coalesce('; ' || nullif(array_to_string(array(select jsonb_array_elements_text(v_applied -> 'notes')), '; '), ''), '')
+    ) || case when v_pending > 0 then jsonb_build_object('rows_pending', v_pending) else '{}'::jsonb end);
 end;
 $$;
 
 comment on function market.ingest_corporate_actions(bigint, bigint) is
-'Ingest one /splits or /div payload into market.corporate_actions; each new action corrects the stored adjusted '
-'closes before its date that do not reflect it and flags an indicator recompute; returns the ingest result jsonb.';
+'Ingest one /splits or /div payload into market.corporate_actions; each new action dated on or before the business '
+'date (later ones are kept pending until then) corrects the stored adjusted closes before its date that do not '
+'reflect it and flags an indicator recompute; returns the ingest result jsonb.';

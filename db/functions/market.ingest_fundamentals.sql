@@ -6,6 +6,11 @@
 -- MutualFund_Data where there is one, else stay null. null, "" and "0000-00-00" are missing;
 -- a non-numeric key figure is stored as null and named in the message. Bonds (asset type
 -- bond, *.GBOND, *.BOND) never get fundamentals: data_error, nothing written.
+-- The payload must name the asset it was asked for: General.Code = the asset's symbol, and
+-- General.Exchange, when it names an exchange of market.exchanges (the US venues NYSE, NASDAQ,
+-- ... stand for US), the asset's exchange; otherwise data_error, nothing written (the asset is
+-- not renamed after another instrument). General.Type moves an asset only among stock, etf and
+-- fund: a bond or index type in the fundamentals of such an asset is named, never taken.
 create or replace function market.ingest_fundamentals(p_payload_id bigint, p_asset_id bigint)
 returns jsonb
 language plpgsql
@@ -23,6 +28,9 @@ declare
     v_figures jsonb;
     v_bad text[];
     v_type text;
+    v_type_named text;
+    v_code text;
+    v_venue text;
     v_isin text;
     v_changed integer;
 begin
@@ -47,6 +55,23 @@ begin
     end if;
 
     v_general := v_body -> 'General';
+    -- the instrument the payload describes must be the one asked for
+    v_code := upper(btrim(v_general ->> 'Code'));
+    v_venue := upper(btrim(v_general ->> 'Exchange'));
+    if v_venue in ('NYSE', 'NASDAQ', 'NYSE ARCA', 'NYSE MKT', 'NYSE AMERICAN', 'AMEX', 'BATS', 'CBOE', 'NMFQS',
+                   'OTC', 'OTCQX', 'OTCQB', 'OTCMKTS', 'OTCGREY', 'OTCCE', 'PINK') then
+        v_venue := 'US';
+    end if;
+    if v_code is distinct from upper(v_asset.symbol) then
+        return market._finish_ingest(p_payload_id, market._data_error(format(
+            'fundamentals of another instrument: General.Code %s, expected %s for %s',
+            coalesce(to_jsonb(left(v_general ->> 'Code', 40))::text, 'missing'), v_asset.symbol, v_asset.ticker)));
+    end if;
+    if v_venue <> v_asset.exchange_code and exists (select from market.exchanges as e where e.exchange_code = v_venue) then
+        return market._finish_ingest(p_payload_id, market._data_error(format(
+            'fundamentals of another listing: General.Exchange %s, expected %s for %s',
+            to_jsonb(left(v_general ->> 'Exchange', 40))::text, v_asset.exchange_code, v_asset.ticker)));
+    end if;
     v_highlights := case when jsonb_typeof(v_body -> 'Highlights') = 'object' then v_body -> 'Highlights' end;
     v_etf := case when jsonb_typeof(v_body -> 'ETF_Data') = 'object' then v_body -> 'ETF_Data' end;
     v_fund := case when jsonb_typeof(v_body -> 'MutualFund_Data') = 'object' then v_body -> 'MutualFund_Data' end;
@@ -68,7 +93,10 @@ begin
     where market._json_number(f.value) = 'NaN'
        or (f.key in ('market_cap', 'shares_outstanding') and market._json_number(f.value) < 0);
 
-    v_type := market._asset_type_of(v_general ->> 'Type');
+    -- fundamentals move an asset only among stock, etf and fund (bonds and indices are known by their exchange)
+    v_type_named := market._asset_type_of(v_general ->> 'Type');
+    v_type := case when v_type_named in ('stock', 'etf', 'fund') and v_asset.asset_type in ('stock', 'etf', 'fund')
+        then v_type_named end;
     v_isin := upper(nullif(btrim(v_general ->> 'ISIN'), ''));
     if v_isin !~ '^[A-Z]{2}[A-Z0-9]{9}[0-9]$' then
         v_isin := null;
@@ -139,7 +167,11 @@ begin
         'asset_type', coalesce(v_type, v_asset.asset_type),
         'message', 'fundamentals of ' || v_asset.ticker || ' stored'
         || case when v_changed = 0 then ' (unchanged)' else '' end
-        || case when v_type is null then '; unknown type "' || coalesce(v_general ->> 'Type', '') || '", asset type kept'
+        || case when v_type_named is null
+                then '; unknown type "' || coalesce(left(v_general ->> 'Type', 40), '') || '", asset type kept'
+            when v_type is null
+                then '; type "' || left(v_general ->> 'Type', 40) || '" not taken: fundamentals set stock, etf or fund only, '
+                    || 'asset type ' || v_asset.asset_type || ' kept'
             else '' end
         || case when v_bad is not null then '; not a number, stored as null: ' || array_to_string(v_bad, ', ')
             else '' end
@@ -148,5 +180,6 @@ end;
 $$;
 
 comment on function market.ingest_fundamentals(bigint, bigint) is
-'Ingest one /fundamentals payload: market.fundamentals (payload + key figures) and the asset''s type, name, '
-'currency, ISIN, country, sector, industry; bonds are refused; returns the ingest result jsonb.';
+'Ingest one /fundamentals payload: market.fundamentals (payload + key figures) and the asset''s type (among stock, '
+'etf, fund), name, currency, ISIN, country, sector, industry; bonds and payloads naming another instrument '
+'(General.Code, General.Exchange) are refused; returns the ingest result jsonb.';

@@ -1,7 +1,8 @@
 -- market.ingest_bulk_day: codes matched as CODE.EXCHANGE, unknown codes ignored, unsorted rows,
--- shapes refused whole, quarantine, idempotency.
+-- shapes refused whole, quarantine, idempotency, bars of another day refused, pending corporate
+-- actions applied once the day reaches them.
 begin;
-select plan(10);
+select plan(15);
 
 -- setup
 select tests.create_asset('AAPL.US') as aapl \gset
@@ -59,6 +60,34 @@ select is(market.ingest_bulk_day(:p3, 'US', '2026-03-03') - 'message',
 select throws_ok(format('select market.ingest_bulk_day(%s, %L, %L)',
     tests.land('eod-bulk-last-day', null, '[]', 'US', '{"type": "splits"}'), 'US', '2026-03-03'), '22023', null,
     'a bulk splits list is refused');
+
+-- test: every bar must carry the day the payload was asked for; a bar of another date is quarantined
+select tests.land('eod-bulk-last-day', null, $$[
+  {"code": "AAPL", "date": "2026-03-04", "open": 231, "high": 233, "low": 230, "close": 232, "adjusted_close": 232, "volume": 1},
+  {"code": "BRK-B", "date": "2026-02-27", "open": 484, "high": 486, "low": 483, "close": 485, "adjusted_close": 485, "volume": 1}
+]$$, 'US', '{"date": "2026-03-04"}') as p4 \gset
+select is(market.ingest_bulk_day(:p4, 'US', '2026-03-04') - 'message',
+    '{"status": "data_error", "rows_stored": 1, "rows_rejected": 1, "rows_inserted": 1, "rows_changed": 0, "rows_ignored": 0,
+      "assets_flagged": 0, "first_date": "2026-03-04", "last_date": "2026-03-04"}'::jsonb,
+    'the bar of 2026-02-27 in the payload of 2026-03-04 is quarantined, the other stored');
+select results_eq(format('select trade_date, reason from market.price_quarantine where payload_id = %s', :p4),
+    $$values ('2026-02-27'::date, 'date other than the bulk day 2026-03-04')$$, 'with its reason');
+select is(market.ingest_bulk_day(tests.land('eod-bulk-last-day', null, $$[
+  {"code": "AAPL", "date": "2026-03-04", "open": 231, "high": 233, "low": 230, "close": 232, "adjusted_close": 232, "volume": 1}
+]$$, 'US'), 'US', '2026-03-05') ->> 'message',
+    '1 bar(s) quarantined (date other than the bulk day 2026-03-05); 0 valid bar(s) stored; 0 row(s) for codes not in '
+    'market.assets ignored', 'without a date parameter the day is the business date given');
+
+-- test: a split kept pending is applied by the bulk day its date has come to
+select market.ingest_corporate_actions(tests.land('splits', 'BRK-B.US', '[{"date": "2026-03-06", "split": "2/1"}]'),
+    :brk) ->> 'rows_pending' as pend \gset
+select is(:'pend'::text, '1', 'the split of 2026-03-06, landed on 2026-03-02, waits');
+select is(market.ingest_bulk_day(tests.land('eod-bulk-last-day', null, $$[
+  {"code": "BRK-B", "date": "2026-03-06", "open": 242, "high": 243, "low": 241, "close": 242.5, "adjusted_close": 242.5, "volume": 1}
+]$$, 'US', '{"date": "2026-03-06"}', '2026-03-06 22:00+00'), 'US', '2026-03-06') - 'message',
+    '{"status": "ok", "rows_stored": 1, "rows_rejected": 0, "rows_inserted": 1, "rows_changed": 0, "rows_ignored": 0,
+      "assets_flagged": 0, "first_date": "2026-03-06", "last_date": "2026-03-06", "actions_applied": 1, "bars_adjusted": 2}'::jsonb,
+    'the bulk day of 2026-03-06 applies it to the two earlier BRK-B bars');
 
 select * from finish();
 rollback;

@@ -1,7 +1,8 @@
 -- market.ingest_corporate_actions: splits and dividends stored, earlier adjusted closes
--- corrected once, bars that already reflect an action left alone, shapes refused whole.
+-- corrected once, bars that already reflect an action left alone, shapes refused whole, actions
+-- dated after the business date kept pending until a later run reaches their date.
 begin;
-select plan(21);
+select plan(29);
 
 -- setup: KO.US has bars 2026-01-05 .. 2026-01-30 written before any action (adjusted_as_of unknown)
 select tests.add_sessions('US', '2026-01-05', '2026-02-27') as n \gset
@@ -87,6 +88,37 @@ select is(market.ingest_corporate_actions(tests.land('splits', 'KO.US', '[{"date
     'a ratio beyond 1:10000 is a data error');
 select is((select count(*)::integer from market.corporate_actions where action_date >= '2026-02-10'), 0,
     'nothing was stored from the refused payloads');
+
+-- test: a split dated after the business date (2026-03-02, the payload's arrival) is kept but not applied
+create temp table before_future as select * from market.stock_prices where asset_id = :ko;
+select tests.land('splits', 'KO.US', '[{"date": "2030-01-02", "split": "10.000000/1.000000"}]') as pf \gset
+select is(market.ingest_corporate_actions(:pf, :ko) - 'message',
+    '{"status": "ok", "rows_stored": 1, "rows_rejected": 0, "rows_inserted": 1, "bars_adjusted": 0, "rows_pending": 1,
+      "first_date": "2030-01-02", "last_date": "2030-01-02"}'::jsonb, 'a split dated 2030 is stored and kept pending');
+select is(market.ingest_corporate_actions(:pf, :ko) ->> 'message',
+    '1 split(s) stored (0 new), 0 stored bar(s) adjusted; 1 dated after the business date 2026-03-02 kept pending',
+    'the message says it waits for its date');
+select is((select count(*)::integer from market.stock_prices p join before_future b using (asset_id, trade_date)
+           where p.adjusted_close = b.adjusted_close), 20, 'no stored bar was rescaled');
+select row_eq(format('select is_pending, adjustment_factor, bars_adjusted from market.corporate_actions
+                      where asset_id = %s and action_date = %L', :ko, '2030-01-02'),
+    row(true, null::float8, 0), 'the action row is pending, without a factor');
+
+-- test: a later run whose business date has reached the date applies it, once
+update pipeline.asset_processing_state set needs_indicator_recompute = false where asset_id = :ko;
+insert into pipeline.process_executions (process_name, run_id, as_of) values ('test', 'on-the-day', '2030-01-02 23:30+00')
+returning execution_id as run2030 \gset
+select raw.land_response(:run2030, 'splits', 'KO.US', null, '{}', 200,
+    '[{"date": "2030-01-02", "split": "10.000000/1.000000"}]', '2030-01-03 08:00+00', 1, 5, 'test') as pf2 \gset
+select is(market.ingest_corporate_actions(:pf2, :ko) ->> 'bars_adjusted', '20',
+    'the run of 2030-01-02 applies the pending split to the 20 stored bars');
+select is((select count(*)::integer from market.stock_prices p join before_future b using (asset_id, trade_date)
+           where abs(p.adjusted_close - b.adjusted_close / 10) < 1e-12 * b.adjusted_close), 20, 'each divided by the ratio');
+select row_eq(format('select is_pending, adjustment_factor, bars_adjusted from market.corporate_actions
+                      where asset_id = %s and action_date = %L', :ko, '2030-01-02'),
+    row(false, 0.1::float8, 20), 'the action row records its factor and bars and is no longer pending');
+select is(market.ingest_corporate_actions(tests.land('splits', 'KO.US', '[{"date": "2030-01-02", "split": "10/1"}]',
+    null, '{}', '2030-02-01 22:00+00'), :ko) ->> 'bars_adjusted', '0', 'landed again later, it adjusts nothing');
 
 select * from finish();
 rollback;

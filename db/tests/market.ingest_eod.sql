@@ -1,7 +1,8 @@
 -- market.ingest_eod: happy path, shapes refused whole, quarantine reasons, idempotency,
--- rewritten history and backfills flag the asset.
+-- rewritten history and backfills flag the asset, implausible bars quarantined, pending corporate
+-- actions applied by a later run.
 begin;
-select plan(30);
+select plan(37);
 
 -- setup
 select tests.create_asset('AAPL.US') as aapl \gset
@@ -143,6 +144,50 @@ select is(
     ]$$), :msft, '2026-02-04') ->> 'rows_rejected',
     '1', 'the same bar for a stock goes to quarantine'
 );
+
+-- test: implausible bars are quarantined, each with its reason; the plausible ones are stored
+select tests.create_asset('ODD.US') as odd \gset
+select tests.land('eod', 'ODD.US', $$[
+  {"date": "1800-01-02", "open": 10, "high": 11, "low": 9, "close": 10, "adjusted_close": 10, "volume": 5},
+  {"date": "2026-02-02", "open": 1e-30, "high": 1e-30, "low": 1e-30, "close": 1e-30, "adjusted_close": 1e-30, "volume": 5},
+  {"date": "2026-02-03", "open": 12345678901234567890123456789012345678901234567890123456789, "high": 12345678901234567890123456789012345678901234567890123456789, "low": 12345678901234567890123456789012345678901234567890123456789, "close": 12345678901234567890123456789012345678901234567890123456789, "adjusted_close": 12345678901234567890123456789012345678901234567890123456789, "volume": 5},
+  {"date": "2026-02-04", "open": 105, "high": 106, "low": 104, "close": 105, "adjusted_close": 1e-50, "volume": 5},
+  {"date": "2026-02-05", "open": 105, "high": 106, "low": 104, "close": 105, "adjusted_close": 0.00001, "volume": 5},
+  {"date": "2026-02-06", "open": 100, "high": 101, "low": 99, "close": 100, "adjusted_close": 100, "volume": 1e14},
+  {"date": "2026-02-09", "open": 100.1234567890123456789012345678901234567890123456789012345, "high": 101, "low": 99, "close": 100, "adjusted_close": 100, "volume": 5},
+  {"date": "2026-02-10", "open": 10, "high": 11, "low": 9, "close": 10, "adjusted_close": 0.0045, "volume": 5}
+]$$) as podd \gset
+select is(market.ingest_eod(:podd, :odd, '2026-02-10') - 'message', '{"status": "data_error", "rows_stored": 2,
+    "rows_rejected": 6, "rows_inserted": 2, "rows_changed": 0, "assets_flagged": 0, "first_date": "2026-02-09",
+    "last_date": "2026-02-10"}'::jsonb, 'six implausible bars quarantined, two stored');
+select results_eq(
+    format('select trade_date, reason from market.price_quarantine where payload_id = %s order by item_no', :podd),
+    $$values ('1800-01-02'::date, 'date before 1970-01-01'), ('2026-02-02', 'price outside [1e-6, 1e9]'),
+             ('2026-02-03', 'price outside [1e-6, 1e9]'),
+             ('2026-02-04', 'price outside [1e-6, 1e9]; adjusted_close / close outside [1e-6, 1e6]'),
+             ('2026-02-05', 'adjusted_close / close outside [1e-6, 1e6]'), ('2026-02-06', 'volume above 1e13')$$,
+    'a date before 1970, prices of 1e-30 and of 59 digits, adjusted_close 1e-50 against 105, a ratio of 1e-7 and a '
+    'volume of 1e14 are quarantined with their reasons'
+);
+select results_eq(format('select trade_date, open, adjusted_close from market.stock_prices where asset_id = %s order by 1', :odd),
+    $$values ('2026-02-09'::date, 100.12345678901235::float8, 100::float8), ('2026-02-10', 10, 0.0045)$$,
+    'a price of 59 digits within range is rounded to double precision; adjusted / close 0.00045 (decades of splits) is kept');
+
+-- test: a dividend dated after the business date waits; a later eod ingest whose business date reaches it applies it
+select market.ingest_corporate_actions(tests.land('div', 'AAPL.US',
+    '[{"date": "2026-03-10", "value": 0.25, "unadjustedValue": 0.25, "currency": "USD"}]'), :aapl) ->> 'rows_pending' as pend \gset
+select is(:'pend'::text, '1', 'the dividend of 2026-03-10, landed on 2026-03-02, is kept pending');
+select adjusted_close as adj_0204 from market.stock_prices where asset_id = :aapl and trade_date = '2026-02-04' \gset
+select market.ingest_eod(tests.land('eod', 'AAPL.US',
+    '[{"date": "2026-03-10", "open": 11, "high": 11.5, "low": 10.5, "close": 11.2, "adjusted_close": 11.2, "volume": 9}]',
+    null, '{}', '2026-03-10 22:00+00'), :aapl, '2026-03-10') as rdiv \gset
+select is(:'rdiv'::jsonb - 'message', '{"status": "ok", "rows_stored": 1, "rows_rejected": 0, "rows_inserted": 1,
+    "rows_changed": 0, "assets_flagged": 0, "first_date": "2026-03-10", "last_date": "2026-03-10", "actions_applied": 1,
+    "bars_adjusted": 3}'::jsonb, 'the eod ingest of 2026-03-10 applies the pending dividend to the 3 earlier bars');
+select is((select adjusted_close from market.stock_prices where asset_id = :aapl and trade_date = '2026-02-04'),
+    :adj_0204::float8 * (1 - 0.25 / 11), 'by 1 - dividend / previous close');
+select is((select adjusted_close from market.stock_prices where asset_id = :aapl and trade_date = '2026-03-10'), 11.2::float8,
+    'the bar of the ex-date is as the vendor sent it');
 
 select * from finish();
 rollback;

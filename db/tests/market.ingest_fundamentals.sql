@@ -1,7 +1,8 @@
 -- market.ingest_fundamentals: stocks, ETFs and funds, missing values, bonds refused, shapes,
--- idempotency.
+-- idempotency, payloads naming another instrument refused, asset types moved only among stock,
+-- etf and fund.
 begin;
-select plan(17);
+select plan(26);
 
 -- setup
 select tests.create_asset('AAPL.US') as aapl \gset
@@ -86,6 +87,42 @@ select is(market.ingest_fundamentals(tests.land('fundamentals', 'VTI.US', '<html
 select is((select count(*)::integer from market.fundamentals where asset_id = :bond), 0, 'the bond has no fundamentals row');
 select ok((select payload ? 'ETF_Data' from market.fundamentals where asset_id = :vti),
     'the refused payloads left the stored ETF fundamentals as they were');
+
+-- test: fundamentals naming another instrument are refused whole; the asset is not renamed
+select tests.create_asset('MSFT.US') as msft \gset
+update market.assets set name = 'Microsoft Corp', currency = 'USD', isin = 'US5949181045' where asset_id = :msft;
+select md5(a::text) as msft_row from market.assets a where asset_id = :msft \gset
+select is(market.ingest_fundamentals(tests.land('fundamentals', 'MSFT.US', $${
+  "General": {"Code": "AAPL", "Type": "Common Stock", "Name": "Apple Inc", "Exchange": "NASDAQ", "CurrencyCode": "EUR",
+              "ISIN": "US0378331005"}, "Highlights": {"MarketCapitalization": 1}}$$), :msft) ->> 'message',
+    'fundamentals of another instrument: General.Code "AAPL", expected MSFT for MSFT.US',
+    'a payload whose General.Code is another ticker is a data error');
+select is(market.ingest_fundamentals(tests.land('fundamentals', 'MSFT.US',
+    '{"General": {"Type": "ETF", "Name": "Something Else"}}'), :msft) ->> 'message',
+    'fundamentals of another instrument: General.Code missing, expected MSFT for MSFT.US',
+    'a payload without General.Code names no instrument: a data error');
+select tests.create_asset('BP.LSE') as bp \gset
+select is(market.ingest_fundamentals(tests.land('fundamentals', 'BP.LSE', $${
+  "General": {"Code": "BP", "Type": "Common Stock", "Name": "BP p.l.c. ADR", "Exchange": "NYSE", "CurrencyCode": "USD"}}$$),
+    :bp) ->> 'message', 'fundamentals of another listing: General.Exchange "NYSE", expected LSE for BP.LSE',
+    'the NYSE listing''s payload (same code, a US venue) is refused for BP.LSE');
+select is(market.ingest_fundamentals(tests.land('fundamentals', 'MSFT.US', $${
+  "General": {"Code": "MSFT", "Type": "Common Stock", "Name": "Microsoft (Xetra)", "Exchange": "XETRA"}}$$), :msft) ->> 'status',
+    'data_error', 'a payload naming another exchange of market.exchanges is refused');
+select is((select md5(a::text) from market.assets a where asset_id = :msft), :'msft_row',
+    'the refused payloads left the asset as it was (name, type, currency, ISIN)');
+select is((select count(*)::integer from market.fundamentals where asset_id in (:msft, :bp)), 0,
+    'and stored no fundamentals');
+select is(market.ingest_fundamentals(tests.land('fundamentals', 'BP.LSE', $${
+  "General": {"Code": "bp", "Type": "Common Stock", "Name": "BP p.l.c.", "Exchange": "LSE", "CurrencyCode": "GBX"}}$$),
+    :bp) ->> 'status', 'ok', 'the code is compared without case; the exchange code of the asset is fine');
+
+-- test: a bond type never turns an equity into a bond (types move only among stock, etf and fund)
+select is(market.ingest_fundamentals(tests.land('fundamentals', 'MSFT.US', $${
+  "General": {"Code": "MSFT", "Type": "Bond", "Name": "Microsoft Corp", "Exchange": "NASDAQ"}}$$), :msft) ->> 'message',
+    'fundamentals of MSFT.US stored; type "Bond" not taken: fundamentals set stock, etf or fund only, asset type stock kept',
+    'a Bond type is named, not taken');
+select is((select asset_type from market.assets where asset_id = :msft), 'stock', 'the asset stays a stock');
 
 select * from finish();
 rollback;
