@@ -91,6 +91,14 @@ def _check_pod(pod) -> None:
         assert env[name].value_from.secret_key_ref.key == key
         assert env[name].value_from.secret_key_ref.name == "screener-secrets"
     assert pod.spec.restart_policy == "Never"
+    # no API access, non-root, read-only root file system
+    assert pod.spec.service_account_name == "screener-fetcher"
+    assert pod.spec.automount_service_account_token is False
+    assert pod.spec.security_context.run_as_non_root is True
+    assert pod.spec.security_context.seccomp_profile.type == "RuntimeDefault"
+    sc = container.security_context
+    assert sc.read_only_root_filesystem is True and sc.allow_privilege_escalation is False
+    assert sc.capabilities.drop == ["ALL"]
     text = json.dumps(pod.to_dict(), default=str)
     assert TOKEN not in text and DB_PASSWORD not in text
     assert "api_token" not in text
@@ -143,9 +151,10 @@ def test_refresh_and_sync_share_the_tickers_claim(kubernetes_mode, monkeypatch):
         op = dag.get_task(task_id)
         pod = _render(dag, op, 1)
         _check_pod(pod)
-        (volume,) = pod.spec.volumes
-        assert volume.persistent_volume_claim.claim_name == "screener-tickers"
-        assert [m.mount_path for m in pod.spec.containers[0].volume_mounts] == ["/app/config/tickers"]
+        volumes = {v.name: v for v in pod.spec.volumes}
+        assert volumes["tickers"].persistent_volume_claim.claim_name == "screener-tickers"
+        mounts = {m.name: m.mount_path for m in pod.spec.containers[0].volume_mounts}
+        assert mounts == {"tickers": "/app/config/tickers"}
     assert dag.get_task("refresh_universe").pool == "eodhd_api"
 
 

@@ -30,6 +30,8 @@ POD_RESOURCES = {
     "requests": {"cpu": "100m", "memory": "192Mi"},
     "limits": {"cpu": "1", "memory": "512Mi"},
 }
+# The image's user (k8s/Dockerfile); the pods run it with a read-only root file system.
+FETCHER_UID = 10001
 LABEL_MAX = 63
 _LABEL_BAD = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -71,6 +73,8 @@ def pod_operator_kwargs(task_id: str, *, mapped: bool) -> dict[str, Any]:
 
     # A unique name per try (and per mapped worker); the operator appends a random suffix too.
     worker = "-w{{ ti.map_index }}" if mapped else ""
+    # The root file system is read-only (the fetcher writes no scratch files); the universe
+    # files live on the tickers claim when one is set (refresh-universe rewrites them there).
     volumes: dict[str, Any] = {}
     if k.tickers_pvc:
         volumes = {
@@ -80,6 +84,15 @@ def pod_operator_kwargs(task_id: str, *, mapped: bool) -> dict[str, Any]:
         }
     return {
         **volumes,
+        # No API access: the pod's service account has no role and its token is not mounted.
+        "service_account_name": k.service_account,
+        "automount_service_account_token": False,
+        "security_context": k8s.V1PodSecurityContext(
+            run_as_non_root=True, run_as_user=FETCHER_UID, run_as_group=FETCHER_UID, fs_group=FETCHER_UID,
+            seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault")),
+        "container_security_context": k8s.V1SecurityContext(
+            run_as_non_root=True, allow_privilege_escalation=False, read_only_root_filesystem=True,
+            capabilities=k8s.V1Capabilities(drop=["ALL"])),
         "name": f"fetcher-{dns_name(task_id)}{worker}-t{{{{ ti.try_number }}}}",
         "random_name_suffix": True,
         "namespace": k.namespace,

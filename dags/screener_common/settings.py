@@ -4,6 +4,8 @@ SCREENER_EXECUTOR          local (default: fetcher runs as a local process) or k
 SCREENER_FETCHER_IMAGE     fetcher image in kubernetes mode (default screener-fetcher:latest)
 SCREENER_K8S_NAMESPACE     namespace of the fetcher pods (default screener)
 SCREENER_K8S_SECRET        Secret holding database-url and eodhd-api-token (default screener-secrets)
+SCREENER_K8S_SERVICE_ACCOUNT  service account of the fetcher pods (default screener-fetcher: no
+                           API access, its token is not mounted; k8s/rbac.yaml)
 SCREENER_K8S_IN_CLUSTER    true when Airflow runs in the cluster (default: true unless a config file is set)
 SCREENER_K8S_CONFIG_FILE   kube config file when Airflow runs outside the cluster
 SCREENER_EODHD_BASE_URL    API base URL given to pods (default https://eodhd.com/api)
@@ -75,6 +77,7 @@ class KubernetesSettings:
     config_file: str | None
     eodhd_base_url: str
     tickers_pvc: str | None = None
+    service_account: str = "screener-fetcher"
 
 
 def executor_mode() -> str:
@@ -96,6 +99,7 @@ def kubernetes_settings() -> KubernetesSettings:
         config_file=config_file,
         eodhd_base_url=env.get("SCREENER_EODHD_BASE_URL", "https://eodhd.com/api"),
         tickers_pvc=env.get("SCREENER_K8S_TICKERS_PVC") or None,
+        service_account=env.get("SCREENER_K8S_SERVICE_ACCOUNT", "screener-fetcher"),
     )
 
 
