@@ -62,16 +62,22 @@ clean: db-stop ## stop the database and remove local state (.pg, .airflow, .tmp,
 		|| { echo "clean: refusing, $(ROOT) is not the project checkout" >&2; exit 1; }
 	rm -rf "$(ROOT)/.pg" "$(ROOT)/.airflow" "$(ROOT)/.tmp" "$(ROOT)/.venv"
 
-# Operator and user tools (python -m screener; they only read the database).
-chart: db ## price chart PNG: make chart TICKER=AAPL.US [FROM=2026-01-02 TO=2026-11-25 OUT=file.png]
+# Operator and user tools (python -m screener; they only read the database). The database is
+# started first, its messages on stderr so that stdout (CSV, JSON) stays clean.
+DB_TO_STDERR = $(MAKE) -s --no-print-directory db >&2
+chart: ## price chart PNG: make chart TICKER=AAPL.US [FROM=2026-01-02 TO=2026-11-25 OUT=file.png]
+	@$(DB_TO_STDERR)
 	@test -n "$(TICKER)" || { echo "chart: say which ticker, e.g. make chart TICKER=AAPL.US" >&2; exit 2; }
 	@$(PY) -m screener chart "$(TICKER)" $(if $(FROM),--from "$(FROM)") $(if $(TO),--to "$(TO)") $(if $(OUT),--out "$(OUT)")
 
-report: db ## PNG of the last 30 days of runs and the freshness per exchange [DAYS=30 OUT=file.png]
+report: ## PNG of the last 30 days of runs and the freshness per exchange [DAYS=30 OUT=file.png]
+	@$(DB_TO_STDERR)
 	@$(PY) -m screener report $(if $(DAYS),--days "$(DAYS)") $(if $(OUT),--out "$(OUT)")
 
-status: db ## terminal dashboard: progress per exchange, quota, last runs, top failures
+status: ## terminal dashboard: progress per exchange, quota, last runs, top failures
+	@$(DB_TO_STDERR)
 	@$(PY) -m screener status
 
-screen: db ## run a saved screen: make screen NAME=oversold_uptrend [FORMAT=csv|json LIMIT=20]; no NAME lists them
+screen: ## run a saved screen: make screen NAME=oversold_uptrend [FORMAT=csv|json LIMIT=20]; no NAME lists them
+	@$(DB_TO_STDERR)
 	@$(PY) -m screener screen $(if $(NAME),"$(NAME)",--list) $(if $(FORMAT),--format "$(FORMAT)") $(if $(LIMIT),--limit "$(LIMIT)")
