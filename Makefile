@@ -81,3 +81,9 @@ status: ## terminal dashboard: progress per exchange, quota, last runs, top fail
 screen: ## run a saved screen: make screen NAME=oversold_uptrend [FORMAT=csv|json LIMIT=20]; no NAME lists them
 	@$(DB_TO_STDERR)
 	@$(PY) -m screener screen $(if $(NAME),"$(NAME)",--list) $(if $(FORMAT),--format "$(FORMAT)") $(if $(LIMIT),--limit "$(LIMIT)")
+
+# The headline benchmark (not part of `make test`; about 20-30 minutes): the full universe from
+# the local server, written to BENCHMARKS.md. The 5x scaling run is bench/bench_scale.py (docs/SCALING.md).
+.PHONY: bench
+bench: setup db ## full-universe benchmark: initial load plan, a steady-state day end to end -> BENCHMARKS.md
+	@$(PY) $(ROOT)/bench/bench_universe_day.py --out $(ROOT)/BENCHMARKS.md

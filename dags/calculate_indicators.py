@@ -3,6 +3,7 @@ and refresh the screener. Scheduled on the prices Asset; runnable by hand."""
 from airflow.sdk import dag
 
 from screener_common import settings
+from screener_common.alerts import default_args_with_alerts
 from screener_common.checks import check_execution
 from screener_common.collection import PRICES_ASSET
 from screener_common.sql import finish_execution, sql_task, start_execution
@@ -13,7 +14,7 @@ from screener_common.sql import finish_execution, sql_task, start_execution
     start_date=settings.START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args=settings.default_args(),
+    default_args=default_args_with_alerts(),
     tags=["screener", "indicators"],
     doc_md=__doc__,
 )

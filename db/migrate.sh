@@ -4,7 +4,8 @@
 #      together with its row in pipeline.schema_migrations (file name + sha256 checksum);
 #      a landed migration whose file changed afterwards is refused;
 #   2. re-applies every file of db/functions/, db/aggregates/ and then db/views/ (desired state,
-#      `create or replace`), one transaction per file.
+#      `create or replace`), one transaction per file;
+#   3. applies db/grants.sql: who may execute and read what (desired state).
 # Idempotent: a second run on a migrated database changes nothing.
 #   usage: DATABASE_URL=postgresql://... db/migrate.sh
 set -euo pipefail
@@ -57,4 +58,6 @@ for file in "$DB_DIR"/functions/*.sql "$DB_DIR"/aggregates/*.sql "$DB_DIR"/views
   PGOPTIONS="-c check_function_bodies=off" run_psql --single-transaction -f "$file"
   reapplied=$((reapplied + 1))
 done
-say "$applied migration(s) applied, $reapplied function/aggregate/view file(s) re-applied"
+# Privileges last, on everything the files above created (desired state, see the file).
+run_psql --single-transaction -f "$DB_DIR/grants.sql"
+say "$applied migration(s) applied, $reapplied function/aggregate/view file(s) re-applied, grants applied"

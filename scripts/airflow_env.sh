@@ -2,7 +2,10 @@
 # and the DAG tests). Requires DATABASE_URL. Nothing secret is printed.
 #
 #   AIRFLOW_HOME             .airflow/ inside the checkout (git-ignored), SQLite metadata db
-#   AIRFLOW_CONN_SCREENER_DB the screener database = DATABASE_URL
+#   AIRFLOW_CONN_SCREENER_DB the screener database for the SQL tasks: SCREENER_AIRFLOW_DATABASE_URL
+#                            (a login role of screener_airflow, db/0014_roles.sql), else DATABASE_URL
+#   AIRFLOW_CONN_SCREENER_DB_FETCHER  the same for the fetcher processes the DAGs start:
+#                            SCREENER_FETCHER_DATABASE_URL (screener_fetcher), else DATABASE_URL
 #   AIRFLOW_CONN_EODHD_API   JSON connection {"conn_type": "http", "host": <base URL>,
 #                            "password": <token>} built from EODHD_BASE_URL (default the real
 #                            API) and EODHD_API_TOKEN; an AIRFLOW_CONN_EODHD_API already set wins.
@@ -16,7 +19,8 @@ export AIRFLOW__CORE__DAGS_FOLDER="$_AIRFLOW_ROOT/dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-True}"
 export AIRFLOW__LOGGING__COLORED_CONSOLE_LOG=False
-export AIRFLOW_CONN_SCREENER_DB="$DATABASE_URL"
+export AIRFLOW_CONN_SCREENER_DB="${SCREENER_AIRFLOW_DATABASE_URL:-$DATABASE_URL}"
+export AIRFLOW_CONN_SCREENER_DB_FETCHER="${SCREENER_FETCHER_DATABASE_URL:-$DATABASE_URL}"
 if [[ -z "${AIRFLOW_CONN_EODHD_API:-}" ]]; then
   AIRFLOW_CONN_EODHD_API="$("$_AIRFLOW_ROOT/.venv/bin/python" -c '
 import json, os

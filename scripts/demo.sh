@@ -5,6 +5,10 @@
 #   3. data_collection_equities run with `airflow dags test` for two consecutive sessions:
 #      the first an initial load (history from DEMO_FROM), the second incremental
 #   4. calculate_indicators, then a summary from the monitor views and the screener.
+# It connects as the roles of db/0014_roles.sql (local trust auth: no password): the DAGs' SQL tasks
+# as screener_airflow, the fetcher processes as screener_fetcher, the summary as screener_reader;
+# DATABASE_URL (the owner) only loads the calendars and reads the API ledger and history check.
+# SCREENER_{FETCHER,AIRFLOW,READER}_DATABASE_URL, when set, are used instead.
 # Running it again spends no API call and changes no business row: everything is up to date.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,13 +22,33 @@ mkdir -p "$LOGS"
 START=$SECONDS
 step() { printf '\n== [%3ds] %s\n' "$((SECONDS - START))" "$*"; }
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
+# DATABASE_URL's server and database as the login role of a purpose (pipeline.database_roles).
+role_url() {
+  local login
+  login="$(psql_q -tA -c "select login_role from pipeline.database_roles where purpose = '$1'")"
+  [[ -n "$login" ]] || { echo "no login role for $1 in pipeline.database_roles: run make migrate" >&2; return 1; }
+  $PY -c 'import sys; from urllib.parse import quote, urlsplit, urlunsplit
+p = urlsplit(sys.argv[1]); print(urlunsplit(p._replace(netloc=quote(sys.argv[2]) + "@" + p.netloc.rpartition("@")[2])))' \
+    "$DATABASE_URL" "$login"
+}
+for purpose in FETCHER AIRFLOW READER; do
+  var="SCREENER_${purpose}_DATABASE_URL"
+  [[ -n "${!var:-}" ]] || { url="$(role_url "${purpose,,}")"; printf -v "$var" '%s' "$url"; }
+  export "${var?}"
+done
+psql_reader() { psql -X -q -v ON_ERROR_STOP=1 "$SCREENER_READER_DATABASE_URL" "$@"; }
+
+step "database roles: the fetcher, the DAGs and the summary each connect as their own role"
+for var in SCREENER_FETCHER_DATABASE_URL SCREENER_AIRFLOW_DATABASE_URL SCREENER_READER_DATABASE_URL; do
+  echo "  ${var}: $(psql -X -tA "${!var}" -c 'select current_user')"
+done
 
 step "trading calendars (exchange-calendars)"
 $PY -m fetcher load-calendars >"$LOGS/calendars.log" 2>&1
 tail -1 "$LOGS/calendars.log"
 step "universe (config/tickers)"
-$PY -m fetcher sync-universe --as-of "$DAY1" >"$LOGS/universe.log" 2>&1
-psql_q -c "select universe, count(*) as assets from market.assets where is_active group by 1 order by 1" | sed 's/^/  /'
+DATABASE_URL="$SCREENER_FETCHER_DATABASE_URL" $PY -m fetcher sync-universe --as-of "$DAY1" >"$LOGS/universe.log" 2>&1
+psql_reader -c "select universe, count(*) as assets from market.assets where is_active group by 1 order by 1" | sed 's/^/  /'
 
 step "local EODHD-compatible server (today = $DAY1)"
 FAKE_OUT="$LOGS/fake-server.out"
@@ -72,7 +96,7 @@ step "calculate_indicators for $DAY2"
 run_dag calculate_indicators "$DAY2"
 
 step "summary: executions (monitor.execution_summary)"
-psql_q -c "select execution_id, process_name, as_of::date, status, items, items_done, items_failed,
+psql_reader -c "select execution_id, process_name, as_of::date, status, items, items_done, items_failed,
                   items_cancelled, api_calls, api_cost, date_trunc('second', duration) as duration
              from monitor.execution_summary order by execution_id desc limit 6"
 step "summary: API calls spent (pipeline.api_calls) and the server's own count"
@@ -80,7 +104,7 @@ psql_q -c "select endpoint, count(*) as requests, sum(cost) as cost from pipelin
 $PY -c "import json, sys, urllib.request; s = json.load(urllib.request.urlopen(sys.argv[1]));
 print('  local server: %d requests, %d charged calls' % (s['requests'], s['charged_calls']))" "${FAKE_URL%/api}/_fake/stats"
 step "summary: bars and indicators"
-psql_q -c "select a.exchange_code, count(distinct a.asset_id) as assets, count(*) as bars, max(p.trade_date) as last_bar
+psql_reader -c "select a.exchange_code, count(distinct a.asset_id) as assets, count(*) as bars, max(p.trade_date) as last_bar
              from market.stock_prices p join market.assets a using (asset_id) group by 1 order by 1"
 step "history invariant as of the last collection run (pipeline.check_history_completeness)"
 psql_q -c "select count(*) as active_assets,
@@ -90,11 +114,11 @@ psql_q -c "select count(*) as active_assets,
              from pipeline.check_history_completeness((select max(as_of) from pipeline.process_executions
                                                        where process_name = 'data_collection_equities'))"
 step "screen: oversold (RSI 14 < 40) above the 200-day average, top 10 by RSI"
-psql_q -c "select ticker, round(close::numeric, 2) as close, round(rsi_14::numeric, 1) as rsi_14,
+psql_reader -c "select ticker, round(close::numeric, 2) as close, round(rsi_14::numeric, 1) as rsi_14,
                   round(sma_200::numeric, 2) as sma_200, round(change_pct::numeric, 2) as change_pct
              from market.screener_latest
             where rsi_14 < 40 and adjusted_close > sma_200
             order by rsi_14 limit 10"
-psql_q -c "select count(*) as assets_in_screener, count(rsi_14) as with_rsi_14, count(sma_200) as with_sma_200
+psql_reader -c "select count(*) as assets_in_screener, count(rsi_14) as with_rsi_14, count(sma_200) as with_sma_200
              from market.screener_latest"
 step "done in $((SECONDS - START)) s. Logs: ${LOGS#"$ROOT"/}/. Airflow UI on the same runs: make airflow"

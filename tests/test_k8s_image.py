@@ -131,7 +131,7 @@ def test_the_image_holds_production_code_only():
     expected |= {f"/app/db/{p.relative_to(ROOT / 'db')}" for pattern in
                  ("[0-9][0-9][0-9][0-9]_*.sql", "functions/*.sql", "aggregates/*.sql", "views/*.sql")
                  for p in (ROOT / "db").glob(pattern)}
-    expected |= {"/app/db/migrate.sh", "/app/fetcher/__main__.py", "/app/fetcher/cli.py"}
+    expected |= {"/app/db/migrate.sh", "/app/db/grants.sql", "/app/fetcher/__main__.py", "/app/fetcher/cli.py"}
     expected |= {f"/app/config/tickers/{p.name}" for p in (ROOT / "config" / "tickers").glob("*.txt")}
     assert expected - set(files) == set()
     assert not any("fake" in f or "/tests/" in f for f in files)

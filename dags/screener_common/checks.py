@@ -6,9 +6,10 @@ from airflow.sdk import task
 from screener_common import settings
 
 
-def check_execution(outlets: list | None = None):
+def check_execution(outlets: list | None = None, alerts: bool = False):
+    """`alerts`: send what pipeline.check_alerts finds after the run (screener_common.alerts)."""
     @task(task_id="check_execution", outlets=outlets or [], retries=0)
-    def _check(ti=None) -> str:
+    def _check(ti=None, **context) -> str:
         from airflow.providers.postgres.hooks.postgres import PostgresHook
         from airflow.sdk.exceptions import AirflowException
 
@@ -21,6 +22,13 @@ def check_execution(outlets: list | None = None):
             raise AirflowException(f"execution {execution_id} not found")
         status, summary = row
         print(f"execution {execution_id}: {status} {summary}")
+        if alerts:
+            from screener_common.alerts import collection_alerts
+
+            try:
+                collection_alerts(execution_id, {**context, "ti": ti})
+            except Exception as exc:  # an alert that cannot be worked out never hides the run's status
+                print(f"alerts for execution {execution_id} failed: {exc}")
         if status not in ("success", "partial"):
             raise AirflowException(f"execution {execution_id} ended {status}: {summary}")
         return status

@@ -13,6 +13,7 @@ import json
 from airflow.sdk import Asset, Param, dag, task
 
 from screener_common import settings
+from screener_common.alerts import default_args_with_alerts
 from screener_common.checks import check_execution
 from screener_common.fetcher_task import fetcher_task
 from screener_common.sql import finish_execution, sql_task, start_execution
@@ -77,7 +78,7 @@ def build_collection_dag(dag_id: str, *, universes: list[str], exchanges: list[s
         start_date=settings.START_DATE,
         catchup=False,
         max_active_runs=1,
-        default_args=settings.default_args(),
+        default_args=default_args_with_alerts(),
         tags=["screener", *tags],
         params=params,
         doc_md=f"{doc_md.strip()}\n\n{params_doc(params)}\n",
@@ -107,7 +108,7 @@ def build_collection_dag(dag_id: str, *, universes: list[str], exchanges: list[s
         workers = plan_workers()
         fetch = fetcher_task("fetch", expand_args=workers, pool=settings.EODHD_POOL)
         finish = finish_execution()
-        check = check_execution(outlets=[PRICES_ASSET])
+        check = check_execution(outlets=[PRICES_ASSET], alerts=True)
 
         start >> sync >> discover >> workers >> fetch >> finish >> check
         # A failed fetch worker leaves a partial execution (the check decides); a failure

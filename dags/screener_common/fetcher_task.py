@@ -7,7 +7,8 @@ the kind (settings.py), so the DAG files are the same in both modes.
 
 Secrets never travel on a command line or into a log: in Kubernetes mode the pod reads them
 from a Secret through secretKeyRef; locally the process gets them in its environment from the
-Airflow connections `screener_db` and `eodhd_api`, and every line it prints is redacted.
+Airflow connections `screener_db_fetcher` (else `screener_db`) and `eodhd_api`, and every line it
+prints is redacted. The fetcher connects as a login role of screener_fetcher (db/0014_roles.sql).
 """
 from __future__ import annotations
 
@@ -99,7 +100,7 @@ def pod_operator_kwargs(task_id: str, *, mapped: bool) -> dict[str, Any]:
         "image": k.image,
         "cmds": ["python", "-m", "fetcher"],
         "env_vars": [
-            secret("DATABASE_URL", "database-url"),
+            secret("DATABASE_URL", k.database_url_key),
             secret("EODHD_API_TOKEN", "eodhd-api-token"),
             k8s.V1EnvVar(name="EODHD_BASE_URL", value=k.eodhd_base_url),
         ],
@@ -139,7 +140,7 @@ def fetcher_environment() -> tuple[dict[str, str], list[str]]:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
     secrets: list[str] = []
-    db = BaseHook.get_connection(settings.DB_CONN_ID)
+    db = fetcher_db_connection()
     env["DATABASE_URL"] = db.get_uri()
     if db.password:
         secrets.append(db.password)
@@ -153,6 +154,18 @@ def fetcher_environment() -> tuple[dict[str, str], list[str]]:
             env["EODHD_API_TOKEN"] = api.password
             secrets.append(api.password)
     return env, secrets
+
+
+def fetcher_db_connection():
+    """The fetcher's database connection: `screener_db_fetcher` (the fetcher role), else `screener_db`."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        return BaseHook.get_connection(settings.FETCHER_DB_CONN_ID)
+    except AirflowNotFoundException:
+        log.info("no %s connection: the fetcher uses %s", settings.FETCHER_DB_CONN_ID, settings.DB_CONN_ID)
+        return BaseHook.get_connection(settings.DB_CONN_ID)
 
 
 def eodhd_base_url(conn) -> str:

@@ -4,6 +4,9 @@ SCREENER_EXECUTOR          local (default: fetcher runs as a local process) or k
 SCREENER_FETCHER_IMAGE     fetcher image in kubernetes mode (default screener-fetcher:latest)
 SCREENER_K8S_NAMESPACE     namespace of the fetcher pods (default screener)
 SCREENER_K8S_SECRET        Secret holding database-url and eodhd-api-token (default screener-secrets)
+SCREENER_K8S_DATABASE_URL_KEY  the key of that Secret holding the fetcher pods' DATABASE_URL: the
+                           URL of a login role of the fetcher group role screener_fetcher
+                           (db/0014_roles.sql; default database-url)
 SCREENER_K8S_SERVICE_ACCOUNT  service account of the fetcher pods (default screener-fetcher: no
                            API access, its token is not mounted; k8s/rbac.yaml)
 SCREENER_K8S_IN_CLUSTER    true when Airflow runs in the cluster (default: true unless a config file is set)
@@ -17,6 +20,11 @@ SCREENER_K8S_TICKERS_PVC   PersistentVolumeClaim mounted at SCREENER_TICKERS_DIR
 SCREENER_FETCHER_WORKERS   default number of parallel fetcher workers per run (default 4)
 SCREENER_TASK_RETRIES      retries per task, with exponential backoff from 1 minute (default 2)
 
+Database roles (db/0014_roles.sql, db/grants.sql): the SQL tasks connect through the Airflow
+connection `screener_db` as a login role of screener_airflow; the fetcher processes the DAGs start
+get the connection `screener_db_fetcher` (a login role of screener_fetcher) as DATABASE_URL, or
+`screener_db` when that connection is not defined (a single-role setup).
+
 Reading these is plain environment access: no database, network or Variable at import time.
 """
 from __future__ import annotations
@@ -29,6 +37,7 @@ from pathlib import Path
 import pendulum
 
 DB_CONN_ID = "screener_db"
+FETCHER_DB_CONN_ID = "screener_db_fetcher"
 EODHD_CONN_ID = "eodhd_api"
 EODHD_POOL = "eodhd_api"
 # Slots of the eodhd_api pool (scripts/airflow_env.sh creates it with this many): at most this
@@ -78,6 +87,7 @@ class KubernetesSettings:
     eodhd_base_url: str
     tickers_pvc: str | None = None
     service_account: str = "screener-fetcher"
+    database_url_key: str = "database-url"
 
 
 def executor_mode() -> str:
@@ -100,6 +110,7 @@ def kubernetes_settings() -> KubernetesSettings:
         eodhd_base_url=env.get("SCREENER_EODHD_BASE_URL", "https://eodhd.com/api"),
         tickers_pvc=env.get("SCREENER_K8S_TICKERS_PVC") or None,
         service_account=env.get("SCREENER_K8S_SERVICE_ACCOUNT", "screener-fetcher"),
+        database_url_key=env.get("SCREENER_K8S_DATABASE_URL_KEY", "database-url"),
     )
 
 

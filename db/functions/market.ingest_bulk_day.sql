@@ -7,6 +7,7 @@ create or replace function market.ingest_bulk_day(p_payload_id bigint, p_exchang
 returns jsonb
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

@@ -13,6 +13,7 @@ create or replace function market.ingest_corporate_actions(p_payload_id bigint, 
 returns jsonb
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

@@ -7,6 +7,7 @@ create or replace function market.ingest_eod(p_payload_id bigint, p_asset_id big
 returns jsonb
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

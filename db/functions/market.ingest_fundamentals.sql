@@ -15,6 +15,7 @@ create or replace function market.ingest_fundamentals(p_payload_id bigint, p_ass
 returns jsonb
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

@@ -4,6 +4,7 @@ create or replace function market.recompute_indicators(p_tickers text[] default 
 returns jsonb
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

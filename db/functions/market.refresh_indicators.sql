@@ -5,6 +5,7 @@ create or replace function market.refresh_indicators(p_as_of date)
 returns jsonb
 language plpgsql
 volatile
+security definer
 set search_path = ''
 set jit = off
 as $$

@@ -4,6 +4,7 @@ create or replace function market.refresh_screener()
 returns jsonb
 language plpgsql
 volatile
+security definer
 set search_path = ''
 set jit = off
 set work_mem = '256MB'

@@ -20,6 +20,7 @@ returns table (
 )
 language sql
 stable
+security definer
 set search_path = ''
 as $$
     with expected as (

@@ -24,6 +24,7 @@ returns table (
 )
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 #variable_conflict use_column

@@ -5,6 +5,7 @@ create or replace function pipeline.detect_gaps(p_asset_ids bigint[] default nul
 returns integer
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

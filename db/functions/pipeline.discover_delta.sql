@@ -7,6 +7,7 @@ create or replace function pipeline.discover_delta(p_execution_id bigint, p_now 
 returns jsonb
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

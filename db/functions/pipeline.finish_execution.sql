@@ -9,6 +9,7 @@ create or replace function pipeline.finish_execution(p_execution_id bigint, p_no
 returns jsonb
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

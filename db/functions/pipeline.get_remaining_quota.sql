@@ -8,6 +8,7 @@ create or replace function pipeline.get_remaining_quota(
 returns integer
 language sql
 stable
+security definer
 set search_path = ''
 as $$
     select (

@@ -9,6 +9,7 @@ create or replace function pipeline.heartbeat(
 returns boolean
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

@@ -5,6 +5,7 @@ create or replace function pipeline.reap_expired_leases(p_now timestamptz defaul
 returns integer
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

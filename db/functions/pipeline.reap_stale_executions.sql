@@ -5,6 +5,7 @@ create or replace function pipeline.reap_stale_executions(p_older_than interval,
 returns bigint[]
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

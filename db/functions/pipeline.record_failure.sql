@@ -22,6 +22,7 @@ create or replace function pipeline.record_failure(
 returns boolean
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

@@ -13,6 +13,7 @@ create or replace function pipeline.record_success(
 returns boolean
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

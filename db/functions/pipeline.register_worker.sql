@@ -12,6 +12,7 @@ create or replace function pipeline.register_worker(
 returns uuid
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

@@ -15,6 +15,7 @@ create or replace function pipeline.start_execution(
 returns bigint
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

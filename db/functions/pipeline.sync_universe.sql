@@ -13,6 +13,7 @@ create or replace function pipeline.sync_universe(
 returns jsonb
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

@@ -11,6 +11,7 @@ create or replace function pipeline.touch_worker(
 returns boolean
 language sql
 volatile
+security definer
 set search_path = ''
 as $$
     update pipeline.execution_workers as r

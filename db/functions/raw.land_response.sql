@@ -24,6 +24,7 @@ create or replace function raw.land_response(
 returns bigint
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare
