@@ -165,9 +165,17 @@ def test_a_postgresql_restart_mid_run_is_survived_and_the_ledger_stays_on_the_sa
     """A private cluster (scripts/db.sh with its own directory) is restarted while the fetcher runs."""
     pg_dir = tmp_path / "pg"
     env = {**os.environ, "SCREENER_PG_DIR": str(pg_dir), "SCREENER_DB_NAME": "screener_restart"}
-    started = subprocess.run([str(ROOT / "scripts" / "db.sh"), "start"], env=env, capture_output=True, text=True,
-                             timeout=120)
-    assert started.returncode == 0, started.stdout + started.stderr
+    # a port known free now (db.sh otherwise derives one from the directory's hash)
+    pg_dir.mkdir()
+    (pg_dir / "port").write_text(f"{free_port()}\n")
+    for _ in range(2):  # a second try when the first start loses a race for the port
+        started = subprocess.run([str(ROOT / "scripts" / "db.sh"), "start"], env=env, capture_output=True,
+                                 text=True, timeout=120)
+        if started.returncode == 0:
+            break
+        (pg_dir / "port").write_text(f"{free_port()}\n")
+    log = (pg_dir / "server.log").read_text() if (pg_dir / "server.log").exists() else ""
+    assert started.returncode == 0, started.stdout + started.stderr + log[-2000:]
     try:
         db_url = subprocess.run([str(ROOT / "scripts" / "db.sh"), "url"], env=env, check=True, capture_output=True,
                                 text=True).stdout.strip()
