@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fetcher.calendars import load_calendars  # noqa: E402
-from fetcher.fake_eodhd.market import REAL_SIZES, Market  # noqa: E402
+from eodhd_fake.market import REAL_SIZES, Market  # noqa: E402
 from fetcher.universe import sync_universe  # noqa: E402
 
 TOTAL = 21_817

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fetcher.calendars import load_calendars  # noqa: E402
-from fetcher.fake_eodhd import FakeEodhd  # noqa: E402
+from eodhd_fake import FakeEodhd  # noqa: E402
 from fetcher.universe import sync_universe  # noqa: E402
 
 TODAY = dt.date(2026, 11, 24)

@@ -44,8 +44,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import bench_indicators  # noqa: E402
 from fetcher.calendars import load_calendars  # noqa: E402
 from fetcher.config import TICKERS_DIR  # noqa: E402
-from fetcher.fake_eodhd import FakeEodhd  # noqa: E402
-from fetcher.fake_eodhd.market import Market  # noqa: E402
+from eodhd_fake import FakeEodhd  # noqa: E402
+from eodhd_fake.market import Market  # noqa: E402
 from fetcher.universe import sync_universe  # noqa: E402
 from tests.dbutil import migrate, url_for  # noqa: E402
 

@@ -41,7 +41,7 @@ def _environment_help() -> str:
 EPILOG = f"""\
 environment:
 {_environment_help()}
-  (serve-fake reads none of them; run and refresh-universe need EODHD_API_TOKEN)
+  (run and refresh-universe need EODHD_API_TOKEN; the local EODHD server is `python -m eodhd_fake`)
 
 exit codes:
   0  done (run: also quota spent, deadline reached, or nothing to do)
@@ -64,17 +64,8 @@ def _date(text: str) -> dt.date:
 # or by its own type, except those in DELIBERATELY_UNBOUNDED.
 EXTENSION_BOUNDS: dict[tuple[str, str], tuple[float | None, float | None]] = {
     ("refresh-universe", "execution_id"): (1, None),
-    ("serve-fake", "port"): (0, 65535),
-    ("serve-fake", "daily_limit"): (0, None),
-    ("serve-fake", "per_minute_limit"): (0, None),
-    ("serve-fake", "latency_ms"): (0, None),
-    ("serve-fake", "error_rate"): (0, 1),
-    ("serve-fake", "truncate_rate"): (0, 1),
-    ("serve-fake", "html_rate"): (0, 1),
-    ("serve-fake", "retry_after_rate"): (0, 1),
-    ("serve-fake", "exchange_size"): (0, None),  # every size of N or EX=N,...
 }
-DELIBERATELY_UNBOUNDED = frozenset({("serve-fake", "seed")})
+DELIBERATELY_UNBOUNDED: frozenset[tuple[str, str]] = frozenset()
 
 
 def bounded(convert, low: float | None = None, high: float | None = None):
@@ -197,16 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extensions():
     """Commands defined in other modules (each exposes register(subparsers))."""
-    import importlib
+    from fetcher import refresh, run
 
-    for name in ("fetcher.run", "fetcher.refresh", "fetcher.fake_eodhd"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        yield module.register
+    yield run.register
+    yield refresh.register
 
 
 def _command_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
@@ -233,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         config = None
-        if getattr(args, "needs_config", True):  # serve-fake needs no database
+        if getattr(args, "needs_config", True):
             config = Config.from_env(need_token=getattr(args, "needs_token", False))
         return args.func(args, config)
     except ConfigError as exc:

@@ -28,7 +28,7 @@ cost the endpoint's price: when unsure, count, because an undercounting ledger r
 gate (401, 402, 403, 429, and other 4xx such as 400 or 408), a 404 that is not EODHD's (no
 endpoint was reached) and requests never sent (connection refused, connect timeout, name
 resolution) cost 0.
-The local server (fetcher/fake_eodhd) charges by the same rule, and tests/test_run_e2e.py
+The local server (eodhd_fake) charges by the same rule, and tests/test_run_e2e.py
 checks that the ledger equals its own count.
 
 The token is sent as the api_token query parameter and appears nowhere else: stored

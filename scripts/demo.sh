@@ -52,7 +52,7 @@ psql_reader -c "select universe, count(*) as assets from market.assets where is_
 
 step "local EODHD-compatible server (today = $DAY1)"
 FAKE_OUT="$LOGS/fake-server.out"
-$PY -m fetcher serve-fake --port 0 --today "$DAY1" --per-minute-limit 100000 >"$FAKE_OUT" 2>"$LOGS/fake-server.log" &
+$PY -m eodhd_fake --port 0 --today "$DAY1" --per-minute-limit 100000 >"$FAKE_OUT" 2>"$LOGS/fake-server.log" &
 FAKE_PID=$!
 trap 'kill "$FAKE_PID" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [[ -s "$FAKE_OUT" ]] && break; sleep 0.1; done

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from fetcher.cli import DELIBERATELY_UNBOUNDED, EXTENSION_BOUNDS, build_parser
-from fetcher.fake_eodhd import FakeEodhd
+from eodhd_fake import FakeEodhd
 
 from tests.fetch_support import TODAY, fetcher_env, finish, plan, prepare_db
 
@@ -209,17 +209,6 @@ OUT_OF_RANGE = [
     (["run", "--execution-id", "0"], "run", "--execution-id"),
     (["run", "--execution-id", "-5"], "run", "--execution-id"),
     (["refresh-universe", "--execution-id", "0"], "refresh-universe", "--execution-id"),
-    (["serve-fake", "--port", "70000"], "serve-fake", "--port"),
-    (["serve-fake", "--port", "-1"], "serve-fake", "--port"),
-    (["serve-fake", "--daily-limit", "-1"], "serve-fake", "--daily-limit"),
-    (["serve-fake", "--per-minute-limit", "-1"], "serve-fake", "--per-minute-limit"),
-    (["serve-fake", "--latency-ms", "-5"], "serve-fake", "--latency-ms"),
-    (["serve-fake", "--latency-ms", "inf"], "serve-fake", "--latency-ms"),
-    (["serve-fake", "--error-rate", "1.5"], "serve-fake", "--error-rate"),
-    (["serve-fake", "--truncate-rate", "-0.1"], "serve-fake", "--truncate-rate"),
-    (["serve-fake", "--html-rate", "2"], "serve-fake", "--html-rate"),
-    (["serve-fake", "--retry-after-rate", "nan"], "serve-fake", "--retry-after-rate"),
-    (["serve-fake", "--exchange-size", "US=-1"], "serve-fake", "--exchange-size"),
     (["load-calendars", "--start", "2026-01-02", "--end", "2026-01-01"], "load-calendars", "--start"),
 ]
 
@@ -245,11 +234,6 @@ def test_values_in_range_are_accepted():
                              "--deadline", "1h30m", "--progress-every", "0.5", "--rate-share", "1"])
     assert (run.execution_id, run.threads, run.batch, run.progress_every) == (7, 1, 1, 0.5)
     assert parser.parse_args(["run", "--execution-id", "7", "--workers", "3"]).threads == 3
-    fake = parser.parse_args(["serve-fake", "--port", "0", "--daily-limit", "0", "--per-minute-limit", "0",
-                              "--error-rate", "1", "--truncate-rate", "0", "--latency-ms", "2.5",
-                              "--exchange-size", "US=0,LSE=3", "--seed", "-4"])
-    assert (fake.port, fake.daily_limit, fake.error_rate, fake.latency_ms) == (0, 0, 1.0, 2.5)
-    assert fake.exchange_size == {"US": 0, "LSE": 3} and fake.seed == -4
     assert parser.parse_args(["refresh-universe", "--execution-id", "3"]).execution_id == 3
     calendars = parser.parse_args(["load-calendars", "--start", "2026-01-01", "--end", "2026-01-01"])
     assert calendars.start == calendars.end
@@ -258,7 +242,8 @@ def test_values_in_range_are_accepted():
 def test_every_numeric_option_of_every_command_is_bounded():
     """A plain int or float type accepts 0, negatives, nan: each option needs its bounds."""
     commands = subcommands()
-    assert {"run", "sync-universe", "load-calendars", "refresh-universe", "serve-fake"} <= set(commands)
+    assert {"run", "sync-universe", "load-calendars", "refresh-universe"} <= set(commands)
+    assert "serve-fake" not in commands  # the local EODHD server is its own package: python -m eodhd_fake
     unbounded = []
     for name, parser in commands.items():
         for action in parser._actions:

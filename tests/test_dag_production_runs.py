@@ -43,7 +43,7 @@ class Live(Pipeline):
 
 @pytest.fixture
 def live(bag, db_url, monkeypatch):
-    from fetcher.fake_eodhd.server import FakeEodhd
+    from eodhd_fake.server import FakeEodhd
 
     today = dt.datetime.now(dt.timezone.utc).date()
     _fetcher(db_url, "load-calendars", "--start", (today - dt.timedelta(days=200)).isoformat(),

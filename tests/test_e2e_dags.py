@@ -22,7 +22,7 @@ from tests import airflow_support
 
 # The fetcher's run command and the local EODHD server are separate pieces of the tree.
 pytest.importorskip("fetcher.run")
-pytest.importorskip("fetcher.fake_eodhd.server")
+pytest.importorskip("eodhd_fake.server")
 
 ROOT = airflow_support.ROOT
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -44,7 +44,7 @@ def at_close(day: dt.date) -> pendulum.DateTime:
 @pytest.fixture(scope="module")
 def bag():
     """The DAGs, parsed once, with retries off (a failure shows at once) and local fetchers."""
-    from fetcher.fake_eodhd.server import FakeEodhd  # noqa: F401  (fail early if missing)
+    from eodhd_fake.server import FakeEodhd  # noqa: F401  (fail early if missing)
 
     airflow_support.ensure_metadata_db()
     with pytest.MonkeyPatch.context() as mp:
@@ -105,7 +105,7 @@ def _fetcher(url: str, *args: str) -> None:
 
 @pytest.fixture
 def pipeline(bag, db_url, monkeypatch):
-    from fetcher.fake_eodhd.server import FakeEodhd
+    from eodhd_fake.server import FakeEodhd
 
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("update pipeline.settings set history_start = %s", (HISTORY_START,))

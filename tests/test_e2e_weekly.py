@@ -23,7 +23,7 @@ import pytest
 from tests import airflow_support
 
 pytest.importorskip("fetcher.refresh")
-pytest.importorskip("fetcher.fake_eodhd.server")
+pytest.importorskip("eodhd_fake.server")
 
 ROOT = airflow_support.ROOT
 COMMITTED = ROOT / "config" / "tickers"
@@ -81,7 +81,7 @@ def _states(dagrun) -> dict[str, str]:
 
 
 def test_weekly_refresh_rewrites_the_copy_and_syncs_new_listings(bag, tickers_dir, db_url, monkeypatch, capfd, caplog):
-    from fetcher.fake_eodhd.server import FakeEodhd
+    from eodhd_fake.server import FakeEodhd
     from fetcher.refresh import DEFAULT_SKIP
     from fetcher.universe import parse_universe_file
     from tests.fetch_support import assert_ledger_matches_server

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from fetcher.config import TICKERS_DIR
-from fetcher.fake_eodhd import (
+from eodhd_fake import (
     TEXT_401, TEXT_402, TEXT_403, TEXT_404_EXCHANGE, TEXT_404_TICKER, FakeEodhd, Market, NotFound,
 )
 
@@ -422,7 +422,7 @@ def test_inject_forces_the_next_responses():
 
 # ----------------------------------------------------------------------- counters
 def test_counts_in_python_and_over_http(caplog):
-    caplog.set_level(logging.INFO, logger="fetcher.fake_eodhd")
+    caplog.set_level(logging.INFO, logger="eodhd_fake")
     with FakeEodhd(today=TODAY) as s:
         get(s, "/eod/AAPL.US", fmt="json")
         get(s, "/eod/AAPL.US", fmt="json")
@@ -466,7 +466,7 @@ def test_concurrent_requests_are_all_counted():
 def test_cli_prints_its_url_and_serves(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "EODHD_API_TOKEN")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fetcher", "serve-fake", "--port", "0", "--today", "2025-11-28",
+        [sys.executable, "-m", "eodhd_fake", "--port", "0", "--today", "2025-11-28",
          "--daily-limit", "5", "--token", TOKEN, "--split", "AAPL.US:2025-11-24:2/1"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -560,7 +560,7 @@ def test_codes_do_not_exist_before_their_listing():
 
 
 def test_every_exchange_serves_valid_bars_and_fundamentals():
-    from fetcher.fake_eodhd import EXCHANGES
+    from eodhd_fake import EXCHANGES
 
     s = FakeEodhd(today=TODAY)  # handle() directly: no socket needed
     for exchange in EXCHANGES:
@@ -575,3 +575,51 @@ def test_every_exchange_serves_valid_bars_and_fundamentals():
                 assert 0 < b["low"] <= min(b["open"], b["close"]) <= max(b["open"], b["close"]) <= b["high"], (code, b)
                 assert b["adjusted_close"] > 0 and b["volume"] >= 0, (code, b)
     assert s.requests() == len(EXCHANGES) * 6
+
+
+# ---------------------------------------------------------------------------- CLI options
+OUT_OF_RANGE = [
+    (["--port", "70000"], "--port"),
+    (["--port", "-1"], "--port"),
+    (["--daily-limit", "-1"], "--daily-limit"),
+    (["--per-minute-limit", "-1"], "--per-minute-limit"),
+    (["--latency-ms", "-5"], "--latency-ms"),
+    (["--latency-ms", "inf"], "--latency-ms"),
+    (["--error-rate", "1.5"], "--error-rate"),
+    (["--truncate-rate", "-0.1"], "--truncate-rate"),
+    (["--html-rate", "2"], "--html-rate"),
+    (["--retry-after-rate", "nan"], "--retry-after-rate"),
+    (["--exchange-size", "US=-1"], "--exchange-size"),
+    (["--exchange-size", "US=many"], "--exchange-size"),
+]
+
+
+@pytest.mark.parametrize(("argv", "option"), OUT_OF_RANGE, ids=[" ".join(c[0]) for c in OUT_OF_RANGE])
+def test_cli_refuses_an_option_out_of_range(argv, option):
+    proc = subprocess.run([sys.executable, "-m", "eodhd_fake", *argv], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "usage: python -m eodhd_fake" in proc.stderr and option in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_accepts_values_in_range():
+    from eodhd_fake import build_parser
+
+    args = build_parser().parse_args(["--port", "0", "--daily-limit", "0", "--per-minute-limit", "0",
+                                      "--error-rate", "1", "--truncate-rate", "0", "--latency-ms", "2.5",
+                                      "--exchange-size", "US=0,LSE=3", "--seed", "-4"])
+    assert (args.port, args.daily_limit, args.error_rate, args.latency_ms) == (0, 0, 1.0, 2.5)
+    assert args.exchange_size == {"US": 0, "LSE": 3} and args.seed == -4
+
+
+def test_the_fetcher_never_imports_the_local_server():
+    """The product does not depend on its test double: importing every fetcher command loads no
+    module of eodhd_fake (and no numpy, which only the local server's market needs)."""
+    code = (
+        "import sys; import fetcher.cli; fetcher.cli.build_parser(); "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('eodhd_fake', 'numpy')); print(bad)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

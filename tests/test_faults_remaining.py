@@ -28,7 +28,7 @@ import time
 import psycopg
 import pytest
 
-from fetcher.fake_eodhd import TEXT_402, FakeEodhd
+from eodhd_fake import TEXT_402, FakeEodhd
 from tests.fault_support import (
     BARRIER_KEY,
     commit_fault_shots,

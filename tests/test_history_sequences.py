@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from fetcher.fake_eodhd import FakeEodhd
+from eodhd_fake import FakeEodhd
 from fetcher.universe import sync_universe
 from tests.fetch_support import HISTORY_START, ROOT, TOKEN, as_of, finish, fetcher_env, plan, prepare_db
 

@@ -9,7 +9,7 @@ import psycopg
 import requests
 from psycopg.types.json import Jsonb
 
-from fetcher.fake_eodhd import FakeEodhd
+from eodhd_fake import FakeEodhd
 from tests.fetch_support import (
     HISTORY_START,
     TODAY,

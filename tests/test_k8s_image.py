@@ -21,7 +21,7 @@ from tests.test_k8s_manifests import K8S, ROOT, documents, pod_specs
 
 DOCKERFILE = K8S / "Dockerfile"
 DOCKERIGNORE = K8S / "Dockerfile.dockerignore"
-FORBIDDEN = re.compile(r"(^|/)(tests?|fake_eodhd|bench|fixtures|testdata)(/|$)|(^|/)test_[^/]*$|conftest\.py$")
+FORBIDDEN = re.compile(r"(^|/)(tests?|eodhd_fake|fake_eodhd|bench|fixtures|testdata)(/|$)|(^|/)test_[^/]*$|conftest\.py$")
 
 
 def instructions(text: str) -> list[tuple[str, str]]:
@@ -138,7 +138,7 @@ def test_the_image_holds_production_code_only():
 
 
 @pytest.mark.parametrize("dockerfile, dockerignore", [
-    ("FROM python:3.11.14-slim\nWORKDIR /app\nCOPY fetcher/ fetcher/\n", "*\n!fetcher/\n"),
+    ("FROM python:3.11.14-slim\nWORKDIR /app\nCOPY . .\n", "*\n!fetcher/\n!eodhd_fake/\n"),
     ("FROM python:3.11.14-slim\nWORKDIR /app\nCOPY . .\n", "**/__pycache__\n"),
     ("FROM python:3.11.14-slim\nWORKDIR /app\nCOPY db/ db/\n", "*\n!db/\n"),
 ])
@@ -149,7 +149,7 @@ def test_the_file_list_check_catches_test_code(dockerfile, dockerignore):
 def test_dockerignore_semantics():
     patterns = dockerignore_patterns(DOCKERIGNORE.read_text())
     assert ignored("tests/test_cli.py", patterns)
-    assert ignored("fetcher/fake_eodhd/server.py", patterns)
+    assert ignored("eodhd_fake/server.py", patterns)
     assert ignored("fetcher/__pycache__/cli.cpython-311.pyc", patterns)
     assert not ignored("fetcher/cli.py", patterns)
     assert not ignored("db/aggregates/market.wilder.sql", patterns)
@@ -198,10 +198,10 @@ def test_the_image_tree_runs_the_fetcher_cli(image_tree):
     assert "sync-universe" in out.stdout and "refresh-universe" in out.stdout
     commands = re.findall(r"^    (\S+)", out.stdout.split("commands:")[1].split("environment:")[0], re.M)
     assert "sync-universe" in commands and "serve-fake" not in commands   # no fake server in the image
-    fake = subprocess.run([sys.executable, "-m", "fetcher", "serve-fake"], cwd=image_tree, env=env,
+    fake = subprocess.run([sys.executable, "-m", "eodhd_fake", "--help"], cwd=image_tree, env=env,
                           capture_output=True, text=True, timeout=60)
-    assert fake.returncode == 2 and "invalid choice" in fake.stderr
-    assert not (image_tree / "fetcher" / "fake_eodhd").exists()
+    assert fake.returncode == 1 and "No module named eodhd_fake" in fake.stderr
+    assert not (image_tree / "eodhd_fake").exists()
 
 
 def test_the_image_tree_migrates_an_empty_database(image_tree):

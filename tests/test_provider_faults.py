@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from fetcher.fake_eodhd import FakeEodhd
+from eodhd_fake import FakeEodhd
 from tests.fetch_support import (
     ROOT,
     TODAY,

@@ -9,7 +9,7 @@ import sys
 
 import psycopg
 
-from fetcher.fake_eodhd import FakeEodhd
+from eodhd_fake import FakeEodhd
 
 from fetcher.universe import parse_universe_file, sync_universe
 from tests.fetch_support import ROOT, TODAY, assert_ledger_matches_server, fetcher_env

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from fetcher.fake_eodhd import FakeEodhd
+from eodhd_fake import FakeEodhd
 
 from tests import airflow_support  # noqa: F401  (sets AIRFLOW_HOME before airflow is imported)
 from tests.dbutil import MIGRATE, server_url, url_for

@@ -10,7 +10,7 @@ import time
 import psycopg
 import pytest
 
-from fetcher.fake_eodhd import TEXT_402, FakeEodhd
+from eodhd_fake import TEXT_402, FakeEodhd
 
 from tests.fetch_support import (
     TODAY,

@@ -1,7 +1,7 @@
 """Four fetcher processes on one run: every item is fetched exactly once (the server's counts)."""
 from __future__ import annotations
 
-from fetcher.fake_eodhd import FakeEodhd
+from eodhd_fake import FakeEodhd
 
 from tests.fetch_support import TODAY, assert_ledger_matches_server, items, plan, prepare_db, spawn_run
 

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from fetcher.calendars import load_calendars
-from fetcher.fake_eodhd import FakeEodhd
+from eodhd_fake import FakeEodhd
 from tests.conftest import TEST_DBNAME
 from tests.dbutil import migrate, url_for
 from tests.fetch_support import TODAY, finish, make_runner, plan, prepare_db

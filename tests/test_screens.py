@@ -18,7 +18,7 @@ from tests.conftest import TEST_DBNAME
 from tests.dbutil import ROOT, migrate, server_url, url_for
 
 pytest.importorskip("fetcher.run")
-pytest.importorskip("fetcher.fake_eodhd.server")
+pytest.importorskip("eodhd_fake.server")
 
 D1 = dt.date(2026, 11, 24)
 D2 = dt.date(2026, 11, 25)
@@ -46,7 +46,7 @@ def _universe_files(directory: Path) -> list[str]:
 def market_db() -> str:
     """A migrated database with the demo's two days on SUBSET, indicators and the screener."""
     from fetcher.calendars import load_calendars
-    from fetcher.fake_eodhd.server import FakeEodhd
+    from eodhd_fake.server import FakeEodhd
     from fetcher.universe import sync_universe
     from tests.fetch_support import as_of, finish, make_runner
 

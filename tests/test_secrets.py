@@ -13,7 +13,7 @@ import socket
 import subprocess
 import uuid
 
-from fetcher.fake_eodhd import FakeEodhd
+from eodhd_fake import FakeEodhd
 
 from tests.fetch_support import (
     TODAY,

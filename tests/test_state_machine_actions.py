@@ -7,7 +7,7 @@ import datetime as dt
 
 import psycopg
 
-from fetcher.fake_eodhd import FakeEodhd
+from eodhd_fake import FakeEodhd
 
 from tests.fetch_support import TODAY, asset_state, finish, items, make_runner, plan, prepare_db
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fetcher.fake_eodhd.market import (
+from eodhd_fake.market import (
     TYPE_BOND, TYPE_ETF, TYPE_FUND, Instrument, Market, num, stable_int, unit,
 )
 

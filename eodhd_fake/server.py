@@ -27,12 +27,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from fetcher.fake_eodhd.fundamentals import fundamentals
-from fetcher.fake_eodhd.market import (
+from eodhd_fake.fundamentals import fundamentals
+from eodhd_fake.market import (
     CALENDAR_END, DEMO_CODES, EXCHANGES, HISTORY_START, Market, NotFound, num, unit,
 )
 
-log = logging.getLogger("fetcher.fake_eodhd")
+log = logging.getLogger("eodhd_fake")
+
+# The committed universe files (the codes the server lists first): the repository's config/tickers.
+TICKERS_DIR = Path(__file__).resolve().parent.parent / "config" / "tickers"
 
 TEXT_401 = "Unauthenticated"
 TEXT_402 = "You exceeded your daily API requests limit.  Please contact support@eodhistoricaldata.com"
@@ -133,8 +136,6 @@ class FakeEodhd:
         clock=time.monotonic,
     ) -> None:
         if tickers_dir is None:
-            from fetcher.config import TICKERS_DIR
-
             tickers_dir = TICKERS_DIR
         self.market = Market(tickers_dir=tickers_dir, exchange_sizes=exchange_sizes)
         self.today = _check_today(today or dt.datetime.now(dt.timezone.utc).date())

@@ -1,10 +1,13 @@
 """The local EODHD-compatible server (tests, the offline demo and benchmarks).
 
 In process:  `with FakeEodhd(today=date(2025, 11, 28)) as server: server.url`
-Command:     `python -m fetcher serve-fake --port 0 --today 2025-11-28` prints the base URL
+Command:     `python -m eodhd_fake --port 0 --today 2025-11-28` prints the base URL
              (http://HOST:PORT/api) as its first line and serves until interrupted.
-What it simulates: fetcher/fake_eodhd/market.py (the synthetic market) and server.py
+What it simulates: eodhd_fake/market.py (the synthetic market) and server.py
 (routes, tokens, quota, faults, counts).
+
+A package of its own, next to the fetcher and never imported by it: the production image
+(k8s/Dockerfile) holds no part of it (tests/test_k8s_image.py).
 """
 from __future__ import annotations
 
@@ -14,14 +17,14 @@ import signal
 import sys
 import threading
 
-from fetcher.fake_eodhd.market import DELISTED_PREFIX, EXCHANGES, REAL_SIZES, Market, NotFound
-from fetcher.fake_eodhd.server import (
+from eodhd_fake.market import DELISTED_PREFIX, EXCHANGES, REAL_SIZES, Market, NotFound
+from eodhd_fake.server import (
     COSTS, TEXT_401, TEXT_402, TEXT_403, TEXT_404_EXCHANGE, TEXT_404_TICKER, FakeEodhd, redact,
 )
 
 __all__ = [
     "COSTS", "DELISTED_PREFIX", "EXCHANGES", "FakeEodhd", "Market", "NotFound", "REAL_SIZES",
-    "TEXT_401", "TEXT_402", "TEXT_403", "TEXT_404_EXCHANGE", "TEXT_404_TICKER", "redact", "register",
+    "TEXT_401", "TEXT_402", "TEXT_403", "TEXT_404_EXCHANGE", "TEXT_404_TICKER", "build_parser", "main", "redact",
 ]
 
 
@@ -32,28 +35,52 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def _bounded(convert, low: float | None = None, high: float | None = None):
+    """An argparse type: `convert`, then low <= value <= high (nan and inf refused)."""
+    def check(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {convert.__name__}: {text!r}") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+        if (low is not None and value < low) or (high is not None and value > high):
+            span = f"{low if low is not None else '-inf'}..{high if high is not None else 'inf'}"
+            raise argparse.ArgumentTypeError(f"{text!r} is outside {span}")
+        return value
+
+    check.__name__ = convert.__name__
+    return check
+
+
 def _sizes(text: str) -> dict[str, int]:
-    """`5000` (every exchange) or `US=12000,LSE=3000`."""
-    if "=" not in text:
-        return {e: int(text) for e in EXCHANGES}
-    out = {}
-    for part in text.split(","):
-        k, _, v = part.partition("=")
-        out[k.strip().upper()] = int(v)
+    """`5000` (every exchange) or `US=12000,LSE=3000`; sizes are >= 0."""
+    try:
+        if "=" not in text:
+            out = {e: int(text) for e in EXCHANGES}
+        else:
+            out = {}
+            for part in text.split(","):
+                k, _, v = part.partition("=")
+                out[k.strip().upper()] = int(v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not N or EX=N,...: {text!r}") from None
+    if any(v < 0 for v in out.values()):
+        raise argparse.ArgumentTypeError(f"a size below 0: {text!r}")
     return out
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    p.add_argument("--port", type=_bounded(int, 0, 65535), default=0, help="0 picks a free port (default)")
     p.add_argument("--today", type=_date, default=None, help="the server's date (default: UTC today)")
-    p.add_argument("--daily-limit", type=int, default=100_000, help="API calls per token and day")
-    p.add_argument("--per-minute-limit", type=int, default=1_000, help="requests per token and minute")
-    p.add_argument("--latency-ms", type=float, default=0.0, help="delay before every answer")
-    p.add_argument("--error-rate", type=float, default=0.0, help="share of 5xx answers")
-    p.add_argument("--truncate-rate", type=float, default=0.0, help="share of 200s with a cut body")
-    p.add_argument("--html-rate", type=float, default=0.0, help="share of 200s with an HTML page")
-    p.add_argument("--retry-after-rate", type=float, default=0.5, help="share of 429s sending Retry-After")
+    p.add_argument("--daily-limit", type=_bounded(int, 0), default=100_000, help="API calls per token and day")
+    p.add_argument("--per-minute-limit", type=_bounded(int, 0), default=1_000, help="requests per token and minute")
+    p.add_argument("--latency-ms", type=_bounded(float, 0), default=0.0, help="delay before every answer")
+    p.add_argument("--error-rate", type=_bounded(float, 0, 1), default=0.0, help="share of 5xx answers")
+    p.add_argument("--truncate-rate", type=_bounded(float, 0, 1), default=0.0, help="share of 200s with a cut body")
+    p.add_argument("--html-rate", type=_bounded(float, 0, 1), default=0.0, help="share of 200s with an HTML page")
+    p.add_argument("--retry-after-rate", type=_bounded(float, 0, 1), default=0.5, help="share of 429s sending Retry-After")
     p.add_argument("--today-unpublished", action="store_true",
                    help="serve data as of the day before --today (today's bars not published yet)")
     p.add_argument("--html-404", action="store_true", help="answer 404s with an HTML page instead of the text")
@@ -102,19 +129,21 @@ def serve(args: argparse.Namespace, _config=None) -> int:
     return 0
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser("serve-fake", help="serve the local EODHD-compatible API (tests, demo, benchmarks)")
-    add_arguments(p)
-    p.set_defaults(func=serve, needs_config=False)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m eodhd_fake",
+        description="Serve the local EODHD-compatible API (tests, the offline demo, benchmarks). Prints the"
+        " base URL (http://HOST:PORT/api) as its first line and serves until SIGINT or SIGTERM.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true")
+    add_arguments(parser)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     import logging
 
-    parser = argparse.ArgumentParser(prog="python -m fetcher.fake_eodhd", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true")
-    add_arguments(parser)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     return serve(args)

@@ -1,0 +1,5 @@
+import sys
+
+from eodhd_fake import main
+
+sys.exit(main())

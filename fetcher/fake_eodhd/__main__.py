@@ -1,5 +1,0 @@
-import sys
-
-from fetcher.fake_eodhd import main
-
-sys.exit(main())
