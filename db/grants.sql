@@ -50,6 +50,8 @@ insert into pipeline.function_grants (function_name, granted_to, is_security_def
 ('pipeline.find_first_gap', '{}', false, 'internal: record_success, detect_gaps'),
 ('pipeline.get_history_start', '{}', false, 'internal: column default of asset_processing_state'),
 ('pipeline.get_provider_fault', '{}', false, 'internal: check_provider_health'),
+('pipeline.get_work_cost', '{}', false, 'internal: discover_delta (work kinds as data)'),
+('pipeline.get_work_requests', '{}', false, 'internal: claim_work (work kinds as data)'),
 ('pipeline._advance_bulk_watermarks', '{}', false, 'internal'),
 ('pipeline._advance_price_watermark', '{}', false, 'internal'),
 ('pipeline._prune_batch', '{}', false, 'internal: prune_logs_batch'),
@@ -128,6 +130,8 @@ begin
                    ' on pipeline.work_items to %I', v_fetcher);
     execute format('grant select (universe, exchange_codes, listing_venue) on market.universes to %I', v_fetcher);
     execute format('grant select (universe, is_active) on market.assets to %I', v_fetcher);
+    -- the price of a request outside a work item (refresh-universe's exchange-symbol-list)
+    execute format('grant select (endpoint, cost) on pipeline.endpoints to %I', v_fetcher);
     -- the DAGs read the outcome of their own run (screener_common/checks.py)
     execute format('grant select (execution_id, status, summary) on pipeline.process_executions to %I', v_airflow);
 end;

@@ -5,7 +5,7 @@
 -- first arrived). ETFs and funds lack Highlights: their figures come from ETF_Data /
 -- MutualFund_Data where there is one, else stay null. null, "" and "0000-00-00" are missing;
 -- a non-numeric key figure is stored as null and named in the message. Bonds (asset type
--- bond, *.GBOND, *.BOND) never get fundamentals: data_error, nothing written.
+-- bond, or of an exchange that quotes yields: market.exchanges.quotes_yields) never get fundamentals: data_error, nothing written.
 -- The payload must name the asset it was asked for: General.Code = the asset's symbol, and
 -- General.Exchange, when it names an exchange of market.exchanges (the US venues NYSE, NASDAQ,
 -- ... stand for US), the asset's exchange; otherwise data_error, nothing written (the asset is
@@ -39,7 +39,9 @@ begin
     v_asset := market._ingest_asset(p_asset_id, v_payload, 'ingest_fundamentals');
     v_body := v_payload.body;
 
-    if v_asset.asset_type = 'bond' or v_asset.exchange_code in ('GBOND', 'BOND') then
+    if v_asset.asset_type = 'bond' or exists (
+        select 1 from market.exchanges as e where e.exchange_code = v_asset.exchange_code and e.quotes_yields
+    ) then
         return market._finish_ingest(p_payload_id,
             market._data_error('bonds have no fundamentals: ' || v_asset.ticker || ' loads prices only'));
     end if;

@@ -48,10 +48,11 @@ begin
     update pipeline.asset_processing_state as s
        set corporate_actions_due = true, updated_at = p_now
       from market.assets as a
+      inner join market.exchanges as e on a.exchange_code = e.exchange_code
       inner join market.stock_prices as p on a.asset_id = p.asset_id and p.trade_date = p_day
      where a.asset_id = s.asset_id
        and a.exchange_code = p_exchange_code
-       and a.asset_type <> 'bond'
+       and not e.quotes_yields
        and not s.corporate_actions_due
        and p.close / nullif((select q.close from market.stock_prices as q
                              where q.asset_id = p.asset_id and q.trade_date < p_day

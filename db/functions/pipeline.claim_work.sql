@@ -2,7 +2,9 @@
 -- each with a fresh lease token (FOR UPDATE SKIP LOCKED: concurrent workers never get the same
 -- item). Expired leases of the execution, and the items of a registered fetcher session that is
 -- gone (pipeline.register_worker / touch_worker), become claimable first. Called by fetcher workers.
--- Returns nothing once the execution is finished or stopped (quota, configuration).
+-- Returns nothing once the execution is finished or stopped (quota, configuration). Each item
+-- comes with its requests (pipeline.get_work_requests: endpoint, code, params, cost), which the
+-- fetcher performs in order.
 create or replace function pipeline.claim_work(
     p_execution_id bigint,
     p_worker text,
@@ -20,7 +22,8 @@ returns table (
     from_date date,
     to_date date,
     planned_cost integer,
-    attempt integer
+    attempt integer,
+    requests jsonb
 )
 language plpgsql
 volatile
@@ -98,9 +101,11 @@ begin
                   w.planned_cost, w.attempt, w.claim_order
     )
     select c.work_item_id, c.lease_token, c.kind, c.asset_id, a.ticker, c.exchange_code, c.from_date, c.to_date,
-           c.planned_cost, c.attempt
+           c.planned_cost, c.attempt,
+           pipeline.get_work_requests(c.kind, a.ticker, c.exchange_code, c.from_date, c.to_date, e.quotes_yields)
     from claimed as c
     left join market.assets as a on c.asset_id = a.asset_id
+    inner join market.exchanges as e on c.exchange_code = e.exchange_code
     order by c.claim_order;
 end;
 $$;

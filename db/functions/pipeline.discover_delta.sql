@@ -1,5 +1,6 @@
 -- pipeline.discover_delta: plan a run. Finds what is behind (calendar-aware), new listings,
--- reprocess requests, gaps, corporate actions due and due fundamentals, prices it in API calls,
+-- reprocess requests, gaps, corporate actions due and due fundamentals, prices it in API calls
+-- (pipeline.get_work_cost: the work kinds' requests and the endpoints' costs, as data),
 -- keeps the plan within the day's remaining quota (item by item: one that does not fit is
 -- deferred, cheaper ones after it may still be planned) and stores it in pipeline.work_items. Called by the collection DAG
 -- after start_execution. Idempotent: a second call for the same execution returns the stored summary.
@@ -27,6 +28,9 @@ declare
     v_due_half timestamptz;
     v_has_open boolean;
     v_ex text[];
+    v_yields boolean[];
+    v_bulk_cost integer;
+    v_ticker_cost integer;
     v_expected date[];
     v_previous date[];
     v_bulk text[];
@@ -79,6 +83,9 @@ begin
     v_day := (v_exec.as_of at time zone 'UTC')::date - date '2000-01-01';
     v_due_full := v_exec.as_of - v_set.fundamentals_refresh_interval;
     v_due_half := v_exec.as_of - v_set.fundamentals_refresh_interval / 2;
+    -- a bulk call serves an exchange's one-behind assets when it costs less than one call each
+    v_bulk_cost := pipeline.get_work_cost('bulk_prices', false);
+    v_ticker_cost := greatest(pipeline.get_work_cost('prices', false), 1);
     v_has_open := exists (select 1 from pipeline.work_items as w where w.status in ('pending', 'claimed'));
 
     -- a requested from_date is a debt of the selected assets whose answered window does not reach
@@ -121,18 +128,20 @@ begin
     select array_agg(g.exchange_code order by g.exchange_code), array_agg(g.expected order by g.exchange_code),
            array_agg((select max(t.session_date) from market.trading_sessions as t
                       where t.exchange_code = g.exchange_code and t.session_date < g.expected)
-                     order by g.exchange_code)
-      into v_ex, v_expected, v_previous
-      from (select e.exchange_code, pipeline.get_expected_session(e.exchange_code, v_exec.as_of) as expected
+                     order by g.exchange_code),
+           array_agg(g.quotes_yields order by g.exchange_code)
+      into v_ex, v_expected, v_previous, v_yields
+      from (select e.exchange_code, pipeline.get_expected_session(e.exchange_code, v_exec.as_of) as expected,
+                   e.quotes_yields
             from market.exchanges as e
             where v_exchanges is null or e.exchange_code = any(v_exchanges)) as g;
 
     -- one pass over the eligible assets: how many have anything to do, and bulk: the exchanges
-    -- where more than 100 are exactly one session behind (one call of 100 is cheaper than one each)
+    -- where more are exactly one session behind than one bulk call costs in per-ticker calls
     select coalesce(array_agg(b.exchange_code order by b.one_behind desc, b.exchange_code)
-                        filter (where b.one_behind > 100), '{}'),
+                        filter (where b.one_behind * v_ticker_cost > v_bulk_cost), '{}'),
            coalesce(array_agg(b.only_bulk order by b.one_behind desc, b.exchange_code)
-                        filter (where b.one_behind > 100), '{}'),
+                        filter (where b.one_behind * v_ticker_cost > v_bulk_cost), '{}'),
            coalesce(sum(b.n), 0)
       into v_bulk_all, v_bulk_only, v_candidates
     from (
@@ -150,7 +159,7 @@ begin
                      and s.prices_last_date = x.previous
                      and not s.reprocess_fundamentals and not 'corporate_actions' = any(v_components)
                      and not (s.corporate_actions_due and v_ca)
-                     and not ('fundamentals' = any(v_components) and a.asset_type <> 'bond' and x.expected = v_today and (
+                     and not ('fundamentals' = any(v_components) and not x.quotes_yields and x.expected = v_today and (
                          s.fundamentals_fetched_at is null
                          or s.fundamentals_fetched_at <= v_due_full
                          or (s.fundamentals_fetched_at <= v_due_half
@@ -159,7 +168,7 @@ begin
                count(*) as n
         from market.assets as a
         inner join pipeline.asset_processing_state as s on a.asset_id = s.asset_id
-        inner join unnest(v_ex, v_expected, v_previous) as x (exchange_code, expected, previous)
+        inner join unnest(v_ex, v_expected, v_previous, v_yields) as x (exchange_code, expected, previous, quotes_yields)
             on a.exchange_code = x.exchange_code
         where a.is_active and s.status <> 'inactive' and not s.is_skipped
           and (s.next_attempt_at is null or s.next_attempt_at <= v_now)
@@ -172,7 +181,7 @@ begin
                or s.reprocess_prices or s.reprocess_fundamentals or s.prices_gap_from is not null
                or s.prices_last_date is null or s.prices_last_date < x.expected
                or 'corporate_actions' = any(v_components) or (s.corporate_actions_due and v_ca)
-               or (a.asset_type <> 'bond' and x.expected = v_today and (
+               or (not x.quotes_yields and x.expected = v_today and (
                    s.fundamentals_fetched_at is null
                    or s.fundamentals_fetched_at <= v_due_full
                    or (s.fundamentals_fetched_at <= v_due_half
@@ -201,10 +210,10 @@ begin
     v_only_bulk := 0;
     v_budget := v_remaining;
     for i in 1 .. coalesce(cardinality(v_bulk_all), 0) loop
-        if v_budget >= 100 then
+        if v_budget >= v_bulk_cost then
             v_bulk := v_bulk || v_bulk_all[i];
             v_only_bulk := v_only_bulk + v_bulk_only[i];
-            v_budget := v_budget - 100;
+            v_budget := v_budget - v_bulk_cost;
         end if;
     end loop;
 
@@ -216,8 +225,16 @@ begin
     end if;
     create temp table pg_temp.discover_delta_plan on commit drop as
     with ex2 as (
-        select x.exchange_code, x.expected, x.previous
-        from unnest(v_ex, v_expected, v_previous) as x (exchange_code, expected, previous)
+        select x.exchange_code, x.expected, x.previous, x.quotes_yields
+        from unnest(v_ex, v_expected, v_previous, v_yields) as x (exchange_code, expected, previous, quotes_yields)
+    ),
+    -- what one item of each kind costs (pipeline.work_kind_requests, pipeline.endpoints)
+    costs as (
+        select k.kind, y.quotes_yields, pipeline.get_work_cost(k.kind, y.quotes_yields) as cost,
+               exists (select 1 from pipeline.work_kind_requests as r
+                       where r.kind = k.kind and (r.for_yields or not y.quotes_yields)) as has_requests
+        from pipeline.work_kinds as k
+        cross join (values (false), (true)) as y (quotes_yields)
     ),
     a as (
         select a.asset_id, a.ticker, a.exchange_code, a.asset_type, a.first_seen_at,
@@ -227,7 +244,7 @@ begin
                s.corporate_actions_due, s.history_owed_from,
                -- never answered by a per-ticker request: bulk bars stored meanwhile do not count
                (s.history_owed_from is not null and s.last_success_at is null) as is_new,
-               x.expected, x.previous
+               x.expected, x.previous, x.quotes_yields
         from market.assets as a
         inner join pipeline.asset_processing_state as s on a.asset_id = s.asset_id
         inner join ex2 as x on a.exchange_code = x.exchange_code
@@ -245,7 +262,7 @@ begin
                or (s.prices_last_date < x.expected
                    and not (s.prices_last_date = x.previous and x.exchange_code = any(v_bulk)))
                or 'corporate_actions' = any(v_components) or (s.corporate_actions_due and v_ca)
-               or (a.asset_type <> 'bond' and x.expected = v_today and (
+               or (not x.quotes_yields and x.expected = v_today and (
                    s.fundamentals_fetched_at is null
                    or s.fundamentals_fetched_at <= v_due_full
                    or (s.fundamentals_fetched_at <= v_due_half
@@ -269,7 +286,7 @@ begin
         from a
     ),
     bulk as (
-        select x.exchange_code, x.expected, x.previous from ex2 as x where x.exchange_code = any(v_bulk)
+        select x.exchange_code, x.expected, x.previous, x.quotes_yields from ex2 as x where x.exchange_code = any(v_bulk)
     ),
     cand as (
         select p.asset_id, p.ticker, p.exchange_code,
@@ -287,26 +304,25 @@ begin
                    else coalesce(p.prices_last_date, v_set.history_start)
                end as from_date,
                coalesce(p.expected, (v_exec.as_of at time zone 'UTC')::date) as to_date,
-               case when p.plan = 'initial_load' and p.asset_type <> 'bond' then 11
-                    when p.plan = 'initial_load' then 1 else 1 end as cost,
+               p.quotes_yields,
                case when p.plan in ('initial_load') then p.first_seen_at
                     when p.plan in ('reprocess', 'backfill', 'gap') then p.requested_at
                     else coalesce(p.prices_last_date, date '1900-01-01')::timestamptz end as waiting_since
         from p
         where p.plan is not null
         union all
-        select null, null, b.exchange_code, 'bulk_prices', 'fresh', 0, b.expected, b.expected, 100,
+        select null, null, b.exchange_code, 'bulk_prices', 'fresh', 0, b.expected, b.expected, b.quotes_yields,
                b.previous::timestamptz
         from bulk as b
         union all
         select a.asset_id, a.ticker, a.exchange_code, 'fundamentals',
                case when a.reprocess_fundamentals or v_force then 'reprocess' else 'schedule' end,
                case when a.reprocess_fundamentals or v_force then 2 else 4 end,
-               null, null, 10,
+               null, null, a.quotes_yields,
                case when a.reprocess_fundamentals or v_force then a.requested_at
                     else coalesce(a.fundamentals_fetched_at, '-infinity') end
         from a
-        where not a.is_new and a.asset_type <> 'bond' and 'fundamentals' = any(v_components)
+        where not a.is_new and not a.quotes_yields and 'fundamentals' = any(v_components)
           and (a.reprocess_fundamentals or v_force
                or a.expected = v_today and a.fundamentals_fetched_at is null
                or a.expected = v_today and a.fundamentals_fetched_at <= v_due_full
@@ -319,19 +335,20 @@ begin
                     then coalesce(v_from, a.prices_first_date, v_set.history_start)
                     else coalesce((select max(ca.action_date) from market.corporate_actions as ca
                                    where ca.asset_id = a.asset_id), a.prices_first_date, v_set.history_start) end,
-               coalesce(a.expected, (v_exec.as_of at time zone 'UTC')::date), 2, a.requested_at
+               coalesce(a.expected, (v_exec.as_of at time zone 'UTC')::date), a.quotes_yields, a.requested_at
         from a
-        where not a.is_new and a.asset_type <> 'bond'
+        where not a.is_new and not a.quotes_yields
           and ('corporate_actions' = any(v_components) or (a.corporate_actions_due and v_ca))
     ),
     ranked as (
-        select c.*,
+        select c.*, k.cost,
                row_number() over (
                    partition by c.priority, c.exchange_code
                    order by c.waiting_since, hashtext(coalesce(c.ticker, c.exchange_code)), c.asset_id
                ) as rr
         from cand as c
-        where c.from_date is null or c.from_date <= c.to_date
+        inner join costs as k on c.kind = k.kind and c.quotes_yields = k.quotes_yields
+        where (c.from_date is null or c.from_date <= c.to_date) and k.has_requests
     ),
     ordered as (
         select r.*,

@@ -1,4 +1,6 @@
 -- pipeline.record_failure: settle a failed attempt of a claimed item by error class.
+-- unfetched: the fetcher hands the item back without a request (the run stops): back to pending,
+-- never escalated, no ticker blamed, not seen by the provider circuit;
 -- transient: back to pending, not counted; it feeds the run's provider circuit
 -- (pipeline.check_provider_health: an outage stops the run's claiming, nobody blamed), and
 -- only when the circuit is closed does an item failing on settings.transient_claims_limit
@@ -36,8 +38,8 @@ declare
     v_provider text;
 begin
     if p_error_class is null
-       or p_error_class not in ('transient', 'permanent', 'data', 'quota', 'configuration') then
-        raise exception 'record_failure: unknown error class % (transient, permanent, data, quota, configuration)',
+       or p_error_class not in ('transient', 'permanent', 'data', 'quota', 'configuration', 'unfetched') then
+        raise exception 'record_failure: unknown error class % (transient, permanent, data, quota, configuration, unfetched)',
             coalesce(p_error_class, '<null>') using errcode = 'invalid_parameter_value';
     end if;
 
@@ -49,7 +51,7 @@ begin
     end if;
     select * into v_set from pipeline.settings;
 
-    if p_error_class = 'transient' and v_msg not like 'not fetched:%' then
+    if p_error_class = 'transient' then
         -- the provider failing for everyone (the circuit opens now or was open) is nobody's
         -- fault; otherwise an item the provider keeps failing on, claim after claim, counts
         -- against its ticker so it cannot loop for ever
@@ -57,7 +59,7 @@ begin
         if v_provider is null and v_item.attempt >= v_set.transient_claims_limit
            and 1 + (select count(*) from pipeline.asset_processing_details as d
                     where d.work_item_id = v_item.work_item_id and d.outcome = 'failure'
-                      and d.error_class = 'transient' and d.message not like 'not fetched:%')
+                      and d.error_class = 'transient')
                >= v_set.transient_claims_limit then
             v_class := 'permanent';
             v_counted := true;
@@ -169,7 +171,7 @@ begin
     values (
         v_item.execution_id, v_item.asset_id,
         case v_item.kind when 'initial_load' then 'prices' when 'backfill' then 'prices' else v_item.kind end,
-        'failure', v_class, v_msg, case when v_class = 'quota' then 0 else v_item.planned_cost end,
+        'failure', v_class, v_msg, case when v_class in ('quota', 'unfetched') then 0 else v_item.planned_cost end,
         v_now, v_item.work_item_id, v_item.attempt
     );
     return true;
@@ -177,4 +179,4 @@ end;
 $$;
 
 comment on function pipeline.record_failure(bigint, uuid, text, text, integer, timestamptz) is
-'Settle a failed attempt by error class (transient, permanent, data, quota, configuration); false on a stale token.';
+'Settle a failed attempt by error class (transient, permanent, data, quota, configuration, unfetched); false on a stale token.';

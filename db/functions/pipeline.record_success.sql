@@ -110,7 +110,8 @@ begin
             update pipeline.asset_processing_state as s
                set corporate_actions_due = true
               from market.assets as a
-             where s.asset_id = v_item.asset_id and a.asset_id = s.asset_id and a.asset_type <> 'bond';
+              inner join market.exchanges as e on a.exchange_code = e.exchange_code
+             where s.asset_id = v_item.asset_id and a.asset_id = s.asset_id and not e.quotes_yields;
         end if;
     end if;
 

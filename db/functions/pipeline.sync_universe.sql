@@ -65,9 +65,10 @@ begin
         insert into market.assets (ticker, symbol, exchange_code, universe, listing_venue, asset_type, listed_on)
         select l.ticker, split_part(l.ticker, '.', 1), split_part(l.ticker, '.', 2), p_exchange,
                coalesce(v_universe.listing_venue, split_part(l.ticker, '.', 2)),
-               case when split_part(l.ticker, '.', 2) in ('GBOND', 'BOND') then 'bond' else 'stock' end,
+               case when e.quotes_yields then 'bond' else 'stock' end,
                p_as_of
         from unnest(v_codes) as l (ticker)
+        left join market.exchanges as e on split_part(l.ticker, '.', 2) = e.exchange_code
         on conflict (ticker) do nothing
         returning asset_id
     )

@@ -1,6 +1,6 @@
 -- pipeline.claim_work: claim order, limits, fresh tokens, expired leases, stopped runs, the index.
 begin;
-select plan(16);
+select plan(17);
 
 -- setup: US calendar, 6 loaded assets one session behind, one execution planned
 select tests.add_sessions('US', '2026-01-01', '2026-01-31');
@@ -26,6 +26,12 @@ select is(
 );
 select is((select count(*)::integer from c1 where ticker like 'C%.US' and kind = 'prices' and planned_cost = 1),
           4, 'ticker, kind and cost are returned');
+select is((select requests from c1 order by work_item_id limit 1),
+          jsonb_build_array(jsonb_build_object(
+              'endpoint', 'eod', 'code', (select ticker from c1 order by work_item_id limit 1),
+              'params', jsonb_build_object('from', '2026-01-08', 'to', '2026-01-09', 'period', 'd', 'order', 'a'),
+              'cost', 1)),
+          'each item comes with its requests (pipeline.work_kind_requests), dates filled in, priced');
 
 -- test: a second claim gets the rest, never a claimed item
 create temp table c2 as

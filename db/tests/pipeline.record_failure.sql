@@ -221,19 +221,20 @@ select tests.add_assets('US', 1, 'X');
 select pipeline.discover_delta(tests.new_execution('2026-01-20 22:00+00', '{"tickers": ["X1.US"]}', 'x1'),
                                '2026-01-20 22:00+00');
 create temp table x1 as select execution_id from pipeline.process_executions where run_id = 'x1';
-create function pg_temp.claim_and_fail(p_at timestamptz, p_message text) returns text language plpgsql as $$
+create function pg_temp.claim_and_fail(p_at timestamptz, p_message text, p_class text default 'transient')
+returns text language plpgsql as $$
 declare
     v_claim record;
 begin
     select * into v_claim from pipeline.claim_work((select execution_id from x1), 'w1', 1, '5 minutes', p_at);
-    perform pipeline.record_failure(v_claim.work_item_id, v_claim.lease_token, 'transient', p_message, 503,
-                                    p_at + interval '1 second');
+    perform pipeline.record_failure(v_claim.work_item_id, v_claim.lease_token, p_class, p_message,
+                                    case when p_class = 'transient' then 503 end, p_at + interval '1 second');
     return (select w.status || '/' || w.error_class from pipeline.work_items as w
             where w.work_item_id = v_claim.work_item_id);
 end;
 $$;
-select is(pg_temp.claim_and_fail('2026-01-20 22:01+00', 'not fetched: run stopping (deadline)'), 'pending/transient',
-          'a claim handed back unfetched');
+select is(pg_temp.claim_and_fail('2026-01-20 22:01+00', 'not fetched: run stopping (deadline)', 'unfetched'),
+          'pending/unfetched', 'a claim handed back unfetched (class unfetched)');
 select is(pg_temp.claim_and_fail('2026-01-20 22:02+00', 'eod X1.US: HTTP 503'), 'pending/transient', 'first failed claim');
 select is(pg_temp.claim_and_fail('2026-01-20 22:03+00', 'eod X1.US: HTTP 503'), 'pending/transient', 'second');
 select is(pg_temp.claim_and_fail('2026-01-20 22:04+00', 'eod X1.US: HTTP 503'), 'failed/permanent',

@@ -124,6 +124,7 @@ select set_eq(
       where purpose = 'fetcher' and a.attnum > 0 and has_column_privilege(group_role, rels.oid, a.attnum, 'select')$$,
     array['market.assets.is_active', 'market.assets.universe', 'market.universes.exchange_codes',
           'market.universes.listing_venue', 'market.universes.universe',
+          'pipeline.endpoints.cost', 'pipeline.endpoints.endpoint',
           'pipeline.process_executions.claiming_stopped_at', 'pipeline.process_executions.execution_id',
           'pipeline.process_executions.planned_at', 'pipeline.process_executions.status',
           'pipeline.process_executions.stop_reason', 'pipeline.work_items.claimed_by',
