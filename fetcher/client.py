@@ -20,10 +20,12 @@ Error classes (docs/interfaces.md, EODHD.md):
                                                 when they hit everyone
 
 Cost of an attempt (what the ledger records, pipeline.api_calls.cost): the provider counts
-requests it served. A 2xx (whatever the body), EODHD's 404 (the endpoint looked the code up),
+requests it served. The price of one served request is the caller's (the request's `cost`,
+from the database: pipeline.endpoints via pipeline.claim_work); which attempts are charged is
+this module's rule. A 2xx (whatever the body), EODHD's 404 (the endpoint looked the code up),
 a 5xx (the request reached the service) and a request sent whose answer never came back
 (read timeout, connection dropped mid-answer: the provider may have served and charged it)
-cost the endpoint's price: when unsure, count, because an undercounting ledger runs into the
+cost the request's price: when unsure, count, because an undercounting ledger runs into the
 402 wall while an overcounting one only leaves a few calls unused. Requests refused at the
 gate (401, 402, 403, 429, and other 4xx such as 400 or 408), a 404 that is not EODHD's (no
 endpoint was reached) and requests never sent (connection refused, connect timeout, name
@@ -57,17 +59,6 @@ from fetcher.ratelimit import RateLimiter, Stopped
 
 log = logging.getLogger(__name__)
 
-# API calls the provider counts per request (EODHD.md).
-ENDPOINT_COST = {
-    "eod": 1,
-    "eod-bulk-last-day": 100,
-    "fundamentals": 10,
-    "exchange-symbol-list": 1,
-    "splits": 1,
-    "div": 1,
-    "user": 0,
-}
-
 TRANSIENT_STATUSES = frozenset({408, 429})
 # EODHD's own 404 texts (EODHD.md); any other 404 did not come from an EODHD endpoint. The same
 # rule is pipeline.get_provider_fault's in the database.
@@ -79,7 +70,6 @@ __all__ = [
     "Stopped",
     "attempt_cost",
     "classify_status",
-    "endpoint_cost",
 ]
 
 
@@ -103,30 +93,20 @@ def classify_status(status: int, body: str | None = None) -> str | None:
     return "permanent"
 
 
-def endpoint_cost(endpoint: str, params: dict | None = None) -> int:
-    """What one served request of the endpoint costs (bulk with symbols=: 100 + N)."""
-    if endpoint not in ENDPOINT_COST:
-        raise ValueError(f"unknown EODHD endpoint {endpoint!r}")
-    cost = ENDPOINT_COST[endpoint]
-    if endpoint == "eod-bulk-last-day" and params and params.get("symbols"):
-        cost += len([s for s in str(params["symbols"]).split(",") if s])
-    return cost
-
-
-def attempt_cost(endpoint: str, status: int | None, params: dict | None = None, *,
-                 sent: bool = False, body: str | None = None) -> int:
-    """The true cost of one attempt (see the module docstring for the rule).
+def attempt_cost(price: int, status: int | None, *, sent: bool = False, body: str | None = None) -> int:
+    """The true cost of one attempt of a request whose served price is `price` (the module
+    docstring has the rule): the price or 0.
 
     status None: no answer; `sent` says whether the request left (a read timeout, a connection
     dropped mid-answer: counted) or never did (refused, connect timeout: free).
     """
     if status is None:
-        return endpoint_cost(endpoint, params) if sent else 0
+        return price if sent else 0
     if 400 <= status < 500 and status != 404:
         return 0
     if status == 404 and body is not None and not is_eodhd_404(body):
         return 0
-    return endpoint_cost(endpoint, params)
+    return price
 
 
 def request_was_sent(exc: requests.RequestException) -> bool:
@@ -236,8 +216,13 @@ class EodhdClient:
         code: str | None = None,
         params: dict | None = None,
         on_retry: Callable[[Attempt], None] | None = None,
+        *,
+        cost: int,
     ) -> Attempt:
         """GET one endpoint with retries; returns the final attempt.
+
+        `cost`: API calls one served request costs (the request's price from the database:
+        pipeline.endpoints); each attempt is charged it or 0 (attempt_cost).
 
         Retried attempts are handed to `on_retry` (to be landed) before the next one starts.
         Raises Stopped when the run is stopping before a request was sent.
@@ -255,7 +240,7 @@ class EodhdClient:
                     self.limiter.acquire(self.stop)
                 except Stopped:
                     raise Stopped(self.stop_reason or "stop requested") from None
-            result = self._attempt(url, endpoint, code, clean, attempt_no)
+            result = self._attempt(url, endpoint, code, clean, attempt_no, cost)
             if result.error_class == "quota":
                 self.request_stop("quota: the provider answered 402 (daily limit spent)")
             elif result.error_class == "configuration":
@@ -300,7 +285,8 @@ class EodhdClient:
     def _redact(self, text: str) -> str:
         return redact(text, self.token)
 
-    def _attempt(self, url: str, endpoint: str, code: str | None, params: dict, attempt_no: int) -> Attempt:
+    def _attempt(self, url: str, endpoint: str, code: str | None, params: dict, attempt_no: int,
+                 price: int) -> Attempt:
         started = time.monotonic()
         status: int | None = None
         body: str | None = None
@@ -344,7 +330,7 @@ class EodhdClient:
             body=body,
             received_at=received_at,
             duration_ms=duration_ms,
-            cost=attempt_cost(endpoint, status, params, sent=sent, body=body),
+            cost=attempt_cost(price, status, sent=sent, body=body),
             error_class=error_class,
             error=error,
             retry_after=retry_after,

@@ -1,6 +1,6 @@
 """python -m fetcher refresh-universe: rewrite config/tickers/ from /exchange-symbol-list.
 
-One call per EODHD exchange (1 API call each), every call landed in the ledger
+One call per EODHD exchange (its price read from pipeline.endpoints), every call landed in the ledger
 (raw.land_response, with --execution-id or none). Which exchanges feed which file comes from
 market.universes: US is split into nyse.txt and nasdaq.txt by the listing's `Exchange` field
 (NYSE, NYSE ARCA, NYSE MKT, AMEX -> nyse; NASDAQ* -> nasdaq; OTC and other venues are left
@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 from psycopg.types.json import Jsonb
 
+from fetcher import sql
 from fetcher.client import Attempt, EodhdClient, Stopped, install_log_redaction
 from fetcher.config import TICKERS_DIR, Config, redact
 from fetcher.db import connect
@@ -116,17 +117,25 @@ def write_universe_file(path: Path, header: list[str], note: str, codes: list[st
 
 def load_universes(conn: psycopg.Connection) -> list[Universe]:
     with conn.cursor() as cur:
-        cur.execute("select universe, exchange_codes, listing_venue from market.universes order by universe")
+        cur.execute(sql.UNIVERSES)
         return [Universe(u, tuple(codes), venue) for u, codes, venue in cur.fetchall()]
+
+
+def endpoint_price(conn: psycopg.Connection, endpoint: str) -> int:
+    """API calls one served request of the endpoint costs (pipeline.endpoints)."""
+    with conn.cursor() as cur:
+        cur.execute(sql.ENDPOINT_COST, (endpoint,))
+        row = cur.fetchone()
+    if row is None:
+        raise RefreshError(f"endpoint {endpoint} has no price in pipeline.endpoints (migration 0015)")
+    return int(row[0])
 
 
 def land(conn: psycopg.Connection, execution_id: int | None, worker: str, a: Attempt) -> None:
     with conn.cursor() as cur:
         cur.execute(
-            "select raw.land_response(p_execution_id => %s, p_endpoint => %s, p_ticker => null,"
-            " p_exchange_code => %s, p_request_params => %s, p_http_status => %s, p_body => %s,"
-            " p_received_at => %s, p_cost => %s, p_duration_ms => %s, p_worker => %s, p_error => %s)",
-            (execution_id, a.endpoint, a.code, Jsonb(a.params), a.status, a.body, a.received_at, a.cost,
+            sql.LAND,
+            (execution_id, a.endpoint, None, a.code, Jsonb(a.params), a.status, a.body, a.received_at, a.cost,
              a.duration_ms, worker, a.error),
         )
 
@@ -156,11 +165,12 @@ def refresh_universe(
         targets = [u for u in universes if u.name not in DEFAULT_SKIP]
     to_fetch = sorted({e for u in targets for e in u.exchange_codes if wanted is None or e in wanted})
 
+    price = endpoint_price(conn, ENDPOINT)
     lists: dict[str, list[dict]] = {}
     errors: dict[str, str] = {}
     for exchange in to_fetch:
         try:
-            a = client.get(ENDPOINT, exchange, {}, on_retry=lambda r: land(conn, execution_id, worker, r))
+            a = client.get(ENDPOINT, exchange, {}, on_retry=lambda r: land(conn, execution_id, worker, r), cost=price)
         except Stopped as stop:
             errors[exchange] = f"not fetched: {stop}"
             continue

@@ -1,7 +1,9 @@
 """python -m fetcher run --execution-id N: claim work items and fetch them until done.
 
 The loop: claim a few items (pipeline.claim_work, one short autocommit statement), hand each
-to a bounded thread pool, perform its requests (docs/interfaces.md), and for every response
+to a bounded thread pool, perform the requests the database hands out with it (claim_work's
+`requests`: endpoint, code, params, cost, from pipeline.work_kind_requests and
+pipeline.endpoints), and for every response
 one transaction:
 
     raw.land_response(...)               the payload and the ledger row (true cost)
@@ -21,7 +23,7 @@ statement, for the same reason.
 Stops when no claimable work is left, on a 402 (quota: every thread stops at once; the
 failure recorded with class 'quota' stops the claiming of the other processes of the run),
 on 401/403 (configuration), at the deadline, or on an unexpected error. Items claimed but
-not fetched are handed back with record_failure('quota' after a 402, else 'transient'),
+not fetched are handed back with record_failure('quota' after a 402, else 'unfetched'),
 which never blames the ticker. A transient failure (retries exhausted) is settled by the
 database (pipeline.record_failure): handed back to pending, or, on the item's
 settings.transient_claims_limit-th failed claim while the provider answers others, a
@@ -57,7 +59,14 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.types.json import Jsonb
 
-from fetcher.client import Attempt, EodhdClient, RetryPolicy, Stopped, install_log_redaction
+from fetcher import sql
+from fetcher.client import (
+    Attempt,
+    EodhdClient,
+    RetryPolicy,
+    Stopped,
+    install_log_redaction,
+)
 from fetcher.config import Config, redact
 from fetcher.db import connect
 from fetcher.progress import Counters, ProgressReporter
@@ -65,19 +74,6 @@ from fetcher.ratelimit import RateLimiter
 
 log = logging.getLogger("fetcher.run")
 
-BOND_EXCHANGES = frozenset({"GBOND", "BOND"})
-INGEST = {
-    "eod": "select market.ingest_eod(%s, %s, %s)",
-    "eod-bulk-last-day": "select market.ingest_bulk_day(%s, %s, %s)",
-    "fundamentals": "select market.ingest_fundamentals(%s, %s)",
-    "splits": "select market.ingest_corporate_actions(%s, %s)",
-    "div": "select market.ingest_corporate_actions(%s, %s)",
-}
-LAND = (
-    "select raw.land_response(p_execution_id => %s, p_endpoint => %s, p_ticker => %s,"
-    " p_exchange_code => %s, p_request_params => %s, p_http_status => %s, p_body => %s,"
-    " p_received_at => %s, p_cost => %s, p_duration_ms => %s, p_worker => %s, p_error => %s)"
-)
 EXIT_OK, EXIT_ERROR, EXIT_CONFIGURATION = 0, 1, 2
 LIMIT_HEADROOM = 0.98
 MAX_CONNECTION_LOSSES = 5  # connections one thread lost in a row, no statement succeeding between
@@ -87,6 +83,20 @@ TOUCH_EVERY = 10.0  # seconds between a session's signs of life (settings.worker
 
 
 # -- work items and their requests -------------------------------------------------------------
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request of a work item, as pipeline.claim_work hands it out."""
+
+    endpoint: str
+    code: str
+    params: dict
+    cost: int
+
+    @classmethod
+    def from_json(cls, value: dict) -> Request:
+        return cls(value["endpoint"], value.get("code") or "", dict(value.get("params") or {}), int(value["cost"]))
+
+
 @dataclass(frozen=True)
 class WorkItem:
     work_item_id: int
@@ -99,33 +109,15 @@ class WorkItem:
     to_date: dt.date | None
     planned_cost: int
     attempt: int
+    requests: tuple[Request, ...] = ()
 
-
-@dataclass(frozen=True)
-class Request:
-    endpoint: str
-    code: str
-    params: dict
-
-
-def plan_requests(item: WorkItem) -> list[Request]:
-    """The HTTP requests of one work item, in order (docs/interfaces.md table)."""
-    iso = lambda d: d.isoformat() if d else None  # noqa: E731
-    eod = Request("eod", item.ticker or "", {"from": iso(item.from_date), "to": iso(item.to_date), "period": "d", "order": "a"})
-    fundamentals = Request("fundamentals", item.ticker or "", {})
-    if item.kind == "initial_load":
-        # prices first: a history stored is kept even when the fundamentals then fail
-        return [eod] if item.exchange_code in BOND_EXCHANGES else [eod, fundamentals]
-    if item.kind in ("prices", "backfill"):
-        return [eod]
-    if item.kind == "fundamentals":
-        return [fundamentals]
-    if item.kind == "corporate_actions":
-        params = {"from": iso(item.from_date)}
-        return [Request("splits", item.ticker or "", params), Request("div", item.ticker or "", dict(params))]
-    if item.kind == "bulk_prices":
-        return [Request("eod-bulk-last-day", item.exchange_code, {"date": iso(item.to_date)})]
-    raise ValueError(f"unknown work item kind {item.kind!r}")
+    @classmethod
+    def from_row(cls, row: tuple) -> WorkItem:
+        """A row of sql.CLAIM: the item's columns, then its requests (jsonb array)."""
+        *columns, requests = row
+        if isinstance(requests, str):
+            requests = json.loads(requests)
+        return cls(*columns, requests=tuple(Request.from_json(r) for r in requests or ()))
 
 
 def merge_results(parts: list[tuple[str, dict]], api_calls: int, requests: int) -> dict:
@@ -349,12 +341,8 @@ class Runner:
 
     def _claim(self, limit: int) -> list[WorkItem]:
         with self._conn().cursor() as cur:
-            cur.execute(
-                "select work_item_id, lease_token, kind, asset_id, ticker, exchange_code, from_date, to_date,"
-                " planned_cost, attempt from pipeline.claim_work(%s, %s, %s, %s)",
-                (self.opts.execution_id, self.opts.worker, limit, self.opts.lease),
-            )
-            items = [WorkItem(*row) for row in cur.fetchall()]
+            cur.execute(sql.CLAIM, (self.opts.execution_id, self.opts.worker, limit, self.opts.lease))
+            items = [WorkItem.from_row(row) for row in cur.fetchall()]
         with self._flight_lock:
             for item in items:
                 self._in_flight[item.work_item_id] = item
@@ -370,25 +358,18 @@ class Runner:
 
     def _count_orphans(self, in_flight: list[int]) -> int:
         with self._conn().cursor() as cur:
-            cur.execute(
-                "select count(*) from pipeline.work_items where execution_id = %s and status = 'claimed'"
-                " and claimed_by = %s and not (work_item_id = any(%s))",
-                (self.opts.execution_id, self.opts.worker, in_flight),
-            )
+            cur.execute(sql.COUNT_ORPHANS, (self.opts.execution_id, self.opts.worker, in_flight))
             return cur.fetchone()[0]
 
     def left(self) -> int | None:
         with self._conn().cursor() as cur:
-            cur.execute(
-                "select count(*) from pipeline.work_items where execution_id = %s and status in ('pending', 'claimed')",
-                (self.opts.execution_id,),
-            )
+            cur.execute(sql.COUNT_LEFT, (self.opts.execution_id,))
             return cur.fetchone()[0]
 
     def _land(self, cur: psycopg.Cursor, item: WorkItem, a: Attempt) -> int | None:
         per_exchange = a.endpoint == "eod-bulk-last-day"
         cur.execute(
-            LAND,
+            sql.LAND,
             (
                 self.opts.execution_id, a.endpoint,
                 None if per_exchange else (a.code or item.ticker),
@@ -409,7 +390,7 @@ class Runner:
 
     def _fail(self, cur: psycopg.Cursor, item: WorkItem, error_class: str, message: str, status: int | None) -> bool:
         cur.execute(
-            "select pipeline.record_failure(%s, %s, %s, %s, %s)",
+            sql.RECORD_FAILURE,
             (item.work_item_id, item.lease_token, error_class, redact(message, self.config.api_token)[:2000], status),
         )
         return bool(cur.fetchone()[0])
@@ -433,7 +414,7 @@ class Runner:
                         fenced = self._fail(cur, item, "data", message, a.status)
                         outcome, self._local.failure = "failed", ("data", message)
                     elif a.ok:
-                        cur.execute(INGEST[a.endpoint], self._ingest_args(item, a, payload_id))
+                        cur.execute(sql.INGEST[a.endpoint], self._ingest_args(item, a, payload_id))
                         ingest = cur.fetchone()[0]
                         if isinstance(ingest, str):
                             ingest = json.loads(ingest)
@@ -445,10 +426,7 @@ class Runner:
                                 fenced = self._succeed(cur, item, result)
                                 outcome = "done"
                             else:
-                                cur.execute(
-                                    "select pipeline.heartbeat(%s, %s, %s)",
-                                    (item.work_item_id, item.lease_token, self.opts.lease),
-                                )
+                                cur.execute(sql.HEARTBEAT, (item.work_item_id, item.lease_token, self.opts.lease))
                                 fenced = bool(cur.fetchone()[0])
                                 outcome = "continue"
                         else:
@@ -461,8 +439,8 @@ class Runner:
                         stopping = self._stop_class()
                         if error_class == "transient" and stopping is not None:
                             # the run stopped while this request was out (a 402 or 401 on
-                            # another thread): hand it back like an unfetched item, never
-                            # escalate it against the ticker
+                            # another thread): hand it back as unfetched (or quota), never
+                            # escalated against the ticker
                             error_class = stopping
                         fenced = self._fail(cur, item, error_class, message, a.status)
                         if fenced and error_class == "transient":
@@ -500,21 +478,14 @@ class Runner:
     def _settled(cur: psycopg.Cursor, item: WorkItem, message: str) -> tuple[str, str, str | None]:
         """How pipeline.record_failure settled a transient failure: (class, message, the run's
         stop reason when its claiming stopped)."""
-        cur.execute(
-            "select w.error_class, w.last_error, x.stop_reason from pipeline.work_items as w"
-            " join pipeline.process_executions as x using (execution_id)"
-            " where w.work_item_id = %s",
-            (item.work_item_id,),
-        )
+        cur.execute(sql.SETTLED, (item.work_item_id,))
         error_class, last_error, stop_reason = cur.fetchone()
         if error_class != "transient":
             message = last_error or message
         return error_class, message, stop_reason
 
     def _succeed(self, cur: psycopg.Cursor, item: WorkItem, result: dict) -> bool:
-        cur.execute(
-            "select pipeline.record_success(%s, %s, %s)", (item.work_item_id, item.lease_token, Jsonb(result))
-        )
+        cur.execute(sql.RECORD_SUCCESS, (item.work_item_id, item.lease_token, Jsonb(result)))
         return bool(cur.fetchone()[0])
 
     @staticmethod
@@ -529,14 +500,14 @@ class Runner:
         """The class an unfinished item is handed back with once the run is stopping, else None."""
         if not self.client.stop.is_set():
             return None
-        return "quota" if (self.client.stop_reason or "").startswith("quota") else "transient"
+        return "quota" if (self.client.stop_reason or "").startswith("quota") else "unfetched"
 
     def release(self, item: WorkItem, reason: str) -> None:
         """Hand an unfetched item back without blaming the ticker."""
         self._reconnecting(self._release, item, reason)
 
     def _release(self, item: WorkItem, reason: str) -> None:
-        error_class = "quota" if reason.startswith("quota") else "transient"
+        error_class = "quota" if reason.startswith("quota") else "unfetched"
         with self._conn().cursor() as cur:
             if self._fail(cur, item, error_class, f"not fetched: run stopping ({reason})", None):
                 self.counters.add(returned=1)
@@ -594,7 +565,9 @@ class Runner:
     def _process(self, item: WorkItem) -> str:
         parts: list[tuple[str, dict]] = []
         spent = [0, 0]  # cost, requests of this item so far
-        requests = plan_requests(item)
+        requests = item.requests
+        if not requests:
+            raise ValueError(f"work item {item.work_item_id} ({item.kind}) came without requests")
         for index, req in enumerate(requests):
             with self._flight_lock:
                 if item.work_item_id in self._lost:
@@ -608,7 +581,7 @@ class Runner:
                 spent[1] += 1
 
             try:
-                a = self.client.get(req.endpoint, req.code, req.params, on_retry=on_retry)
+                a = self.client.get(req.endpoint, req.code, req.params, on_retry=on_retry, cost=req.cost)
             except Stopped as stop:
                 self.release(item, str(stop))
                 return "released"
@@ -675,26 +648,21 @@ class Runner:
 
     def _register(self) -> None:
         with self._conn().cursor() as cur:
-            cur.execute("select pipeline.register_worker(%s, %s)", (self.opts.execution_id, self.opts.worker))
+            cur.execute(sql.REGISTER_WORKER, (self.opts.execution_id, self.opts.worker))
             self.session_id = cur.fetchone()[0]
 
     def _touch(self) -> None:
         if self.session_id is None:
             return
         with self._conn().cursor() as cur:
-            cur.execute(
-                "select pipeline.touch_worker(%s, %s, %s)", (self.opts.execution_id, self.opts.worker, self.session_id)
-            )
+            cur.execute(sql.TOUCH_WORKER, (self.opts.execution_id, self.opts.worker, self.session_id))
             if not cur.fetchone()[0]:
                 self.client.request_stop(f"replaced: a newer process registered as worker {self.opts.worker}")
 
     def _beat(self, items: list[WorkItem]) -> None:
         with self._conn().cursor() as cur:
             for item in items:
-                cur.execute(
-                    "select pipeline.heartbeat(%s, %s, %s)",
-                    (item.work_item_id, item.lease_token, self.opts.lease),
-                )
+                cur.execute(sql.HEARTBEAT, (item.work_item_id, item.lease_token, self.opts.lease))
                 if not cur.fetchone()[0]:
                     with self._flight_lock:
                         if item.work_item_id in self._in_flight:
@@ -798,11 +766,7 @@ class Runner:
         """The execution's stop reason when the provider circuit stopped it, else None."""
         try:
             with connect(self.config.database_url) as conn:
-                row = conn.execute(
-                    "select stop_reason from pipeline.process_executions where execution_id = %s"
-                    " and stop_reason like 'provider:%%'",
-                    (self.opts.execution_id,),
-                ).fetchone()
+                row = conn.execute(sql.PROVIDER_STOP, (self.opts.execution_id,)).fetchone()
         except psycopg.Error:
             return None
         return row[0] if row else None
@@ -827,11 +791,7 @@ def check_execution(database_url: str, execution_id: int) -> tuple[int, str] | N
     met it, and by the provider circuit exits 1 (the run failed; the next run starts clean).
     """
     with connect(database_url) as conn:
-        row = conn.execute(
-            "select status, claiming_stopped_at, stop_reason, planned_at from pipeline.process_executions"
-            " where execution_id = %s",
-            (execution_id,),
-        ).fetchone()
+        row = conn.execute(sql.EXECUTION_STATE, (execution_id,)).fetchone()
     if row is None:
         return EXIT_CONFIGURATION, (
             f"execution {execution_id} does not exist in pipeline.process_executions"

@@ -95,7 +95,7 @@ def make_client(url: str, **kw) -> tuple[EodhdClient, list[float]]:
 def test_success_sends_fmt_json_and_token_but_stores_neither_token(server):
     server.on("/eod/AAPL.US", (200, '[{"date":"2026-11-24","close":1}]'))
     client, _ = make_client(server.url)
-    result = client.get("eod", "AAPL.US", {"from": "2026-11-01", "to": "2026-11-24", "period": "d", "order": "a"})
+    result = client.get("eod", "AAPL.US", {"from": "2026-11-01", "to": "2026-11-24", "period": "d", "order": "a"}, cost=1)
     assert result.ok and result.status == 200 and result.cost == 1
     assert result.body == '[{"date":"2026-11-24","close":1}]'
     path, query = server.requests[0]
@@ -108,7 +108,7 @@ def test_success_sends_fmt_json_and_token_but_stores_neither_token(server):
 def test_code_is_quoted_in_the_path(server):
     server.on("/fundamentals/M%26G.LSE", (200, "{}"))
     client, _ = make_client(server.url)
-    assert client.get("fundamentals", "M&G.LSE").status == 200
+    assert client.get("fundamentals", "M&G.LSE", cost=10).status == 200
     assert server.count("/fundamentals/M%26G.LSE") == 1
 
 
@@ -122,7 +122,7 @@ def test_429_storm_and_5xx_are_retried_to_success_each_attempt_reported(server):
     )
     client, slept = make_client(server.url, retry=RetryPolicy(max_attempts=5, backoff_base=0.01, backoff_cap=0.05))
     retried: list[Attempt] = []
-    result = client.get("eod", "MSFT.US", on_retry=retried.append)
+    result = client.get("eod", "MSFT.US", on_retry=retried.append, cost=1)
     assert result.ok and result.attempt == 4 and result.final
     assert [a.status for a in retried] == [429, 429, 503]
     assert all(a.error_class == "transient" and not a.final for a in retried)
@@ -136,7 +136,7 @@ def test_transient_gives_up_after_max_attempts(server):
     server.on("/eod/DOWN.US", (500, "Internal Server Error"))
     client, _ = make_client(server.url)
     retried: list[Attempt] = []
-    result = client.get("eod", "DOWN.US", on_retry=retried.append)
+    result = client.get("eod", "DOWN.US", on_retry=retried.append, cost=1)
     assert result.error_class == "transient" and result.status == 500 and result.attempt == 4
     assert len(retried) == 3 and server.count("/eod/DOWN.US") == 4
 
@@ -153,28 +153,28 @@ def test_transient_gives_up_after_max_attempts(server):
 def test_error_classes_are_not_retried_and_stop_when_they_must(server, status, body, error_class, cost, stops):
     server.on("/eod/X.US", (status, body))
     client, _ = make_client(server.url)
-    result = client.get("eod", "X.US")
+    result = client.get("eod", "X.US", cost=1)
     assert (result.status, result.error_class, result.cost) == (status, error_class, cost)
     assert server.count("/eod/X.US") == 1, "no retry"
     assert result.error.startswith(f"HTTP {status}")
     assert client.stop.is_set() is stops
     if stops:
         with pytest.raises(Stopped):
-            client.get("eod", "X.US")
+            client.get("eod", "X.US", cost=1)
         assert server.count("/eod/X.US") == 1, "no request once stopped"
 
 
 def test_a_stop_interrupts_a_thread_waiting_for_a_slot(server):
     server.on("/eod/Q.US", (200, "[]"))
     client = EodhdClient(base_url=server.url, token=TOKEN, limiter=RateLimiter(1))  # a slot a minute
-    assert client.get("eod", "Q.US").ok
+    assert client.get("eod", "Q.US", cost=1).ok
     errors: list[BaseException] = []
     waiting = threading.Event()
 
     def second():
         waiting.set()
         try:
-            client.get("eod", "Q.US")
+            client.get("eod", "Q.US", cost=1)
         except Stopped as exc:
             errors.append(exc)
 
@@ -190,14 +190,14 @@ def test_a_stop_interrupts_a_thread_waiting_for_a_slot(server):
 def test_200_with_html_is_returned_as_text_for_the_ingest_to_judge(server):
     server.on("/eod/H.US", (200, "<html><body>Oops</body></html>"))
     client, _ = make_client(server.url)
-    result = client.get("eod", "H.US")
+    result = client.get("eod", "H.US", cost=1)
     assert result.ok and result.body == "<html><body>Oops</body></html>" and result.cost == 1
 
 
 def test_a_body_echoing_the_token_is_redacted(server):
     server.on("/eod/E.US", (404, f"<html>no such page /api/eod/E.US?api_token={TOKEN}</html>"))
     client, _ = make_client(server.url)
-    result = client.get("eod", "E.US")
+    result = client.get("eod", "E.US", cost=1)
     assert TOKEN not in result.body and TOKEN not in result.error
 
 
@@ -207,7 +207,7 @@ def test_connection_error_is_transient_costs_nothing_and_hides_the_token():
         port = s.getsockname()[1]
     client, _ = make_client(f"http://127.0.0.1:{port}/api")
     retried: list[Attempt] = []
-    result = client.get("eod", "AAPL.US", {"from": "2020-01-01"}, on_retry=retried.append)
+    result = client.get("eod", "AAPL.US", {"from": "2020-01-01"}, on_retry=retried.append, cost=1)
     assert result.error_class == "transient" and result.status is None and result.cost == 0
     assert "ConnectionError" in result.error
     for attempt in [*retried, result]:
@@ -239,7 +239,7 @@ def test_read_timeout_is_transient_and_redacted():
             retry=RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_cap=0.01),
         )
         retried: list[Attempt] = []
-        result = client.get("eod", "SLOW.US", on_retry=retried.append)
+        result = client.get("eod", "SLOW.US", on_retry=retried.append, cost=1)
         assert result.error_class == "transient" and result.status is None
         assert "Timeout" in result.error and TOKEN not in result.error
         # the request was sent: the provider may have served and charged it, so the ledger does
@@ -256,13 +256,12 @@ def test_classify_and_cost_rules():
     assert classify_status(200) is None
     assert classify_status(408) == classify_status(429) == classify_status(502) == "transient"
     assert classify_status(400) == classify_status(404) == "permanent"
-    assert attempt_cost("eod-bulk-last-day", 200) == 100
-    assert attempt_cost("eod-bulk-last-day", 200, {"symbols": "A,B,C"}) == 103
-    assert attempt_cost("fundamentals", 404) == 10
-    assert attempt_cost("fundamentals", 503) == 10, "a 5xx reached the service: counted"
-    assert attempt_cost("fundamentals", 429) == attempt_cost("fundamentals", 402) == 0
-    assert attempt_cost("fundamentals", 400) == attempt_cost("fundamentals", None) == 0
-    assert attempt_cost("user", 200) == 0
+    assert attempt_cost(100, 200) == 100, "the request's price, whatever it is"
+    assert attempt_cost(10, 404) == 10
+    assert attempt_cost(10, 503) == 10, "a 5xx reached the service: counted"
+    assert attempt_cost(10, 429) == attempt_cost(10, 402) == 0
+    assert attempt_cost(10, 400) == attempt_cost(10, None) == 0
+    assert attempt_cost(0, 200) == 0
 
 
 def test_parse_retry_after():
@@ -358,11 +357,11 @@ def test_a_404_that_is_not_eodhds_is_the_providers_fault_and_free(server):
     server.on("/eod/W.US", (404, "<html><h1>404 Not Found</h1>nginx</html>"))
     client, _ = make_client(server.url, retry=RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_cap=0.01))
     retried: list[Attempt] = []
-    result = client.get("eod", "W.US", on_retry=retried.append)
+    result = client.get("eod", "W.US", on_retry=retried.append, cost=1)
     assert (result.status, result.error_class, result.cost) == (404, "transient", 0)
     assert len(retried) == 1 and retried[0].cost == 0
     server.on("/eod/T.US", (404, "<html><p>Ticker Not Found.</p></html>"))
-    assert client.get("eod", "T.US").error_class == "permanent", "EODHD's 404 in a page is still the ticker's"
+    assert client.get("eod", "T.US", cost=1).error_class == "permanent", "EODHD's 404 in a page is still the ticker's"
 
 
 def test_sent_and_unsent_requests_are_told_apart():
@@ -379,5 +378,5 @@ def test_sent_and_unsent_requests_are_told_apart():
     assert not request_was_sent(requests.exceptions.ConnectTimeout("connect timed out"))
     assert request_was_sent(requests.exceptions.ReadTimeout("read timed out"))
     assert request_was_sent(dropped)
-    assert attempt_cost("fundamentals", None, sent=True) == 10 and attempt_cost("fundamentals", None) == 0
-    assert attempt_cost("eod", 404, body="Not Found") == 0 and attempt_cost("eod", 404, body="Ticker Not Found.") == 1
+    assert attempt_cost(10, None, sent=True) == 10 and attempt_cost(10, None) == 0
+    assert attempt_cost(1, 404, body="Not Found") == 0 and attempt_cost(1, 404, body="Ticker Not Found.") == 1

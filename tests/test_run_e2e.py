@@ -46,6 +46,30 @@ def test_new_ticker_loads_with_exactly_11_calls(db_url, tmp_path, fake):
     assert runner.summary["calls"] == 11 and runner.summary["done"] == 1
 
 
+def test_a_change_of_an_endpoint_cost_is_one_row(db_url, tmp_path, fake):
+    """pipeline.endpoints is the one price list: the planner, the claimed requests and the
+    ledger all follow one updated row (fundamentals 10 -> 7)."""
+    prepare_db(db_url, tmp_path / "tickers", ["AAPL.US"])
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("update pipeline.endpoints set cost = 7 where endpoint = 'fundamentals'")
+    try:
+        execution_id, summary = plan(db_url, TODAY)
+        assert summary["planned_cost"] == 8, "the initial load is planned at 1 + 7"
+        runner = make_runner(db_url, fake.url, execution_id)
+        assert runner.run() == 0
+        assert [i["status"] for i in items(db_url, execution_id)] == ["done"]
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            ledger = dict(conn.execute(
+                "select endpoint, sum(cost)::integer from pipeline.api_calls where execution_id = %s group by 1",
+                (execution_id,),
+            ).fetchall())
+        assert ledger == {"eod": 1, "fundamentals": 7}, "the ledger charges the row's price"
+        assert runner.summary["calls"] == 8
+    finally:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute("update pipeline.endpoints set cost = 10 where endpoint = 'fundamentals'")
+
+
 def test_daily_update_of_a_whole_exchange_uses_the_bulk_endpoint(db_url, tmp_path):
     codes = [f"T{n:03d}.US" for n in range(105)]  # more than 100 stale: one bulk call is cheaper
     prepare_db(db_url, tmp_path / "tickers", codes)
@@ -146,7 +170,9 @@ def test_a_request_out_when_the_quota_stop_falls_is_handed_back_not_blamed(db_ur
     [item] = runner.claim(1)
     assert item.attempt == 3
     fake.inject(r"^/api/fundamentals/AAPL\.US$", 503, "Service Unavailable")
-    answer = runner.client.get("fundamentals", "AAPL.US", {})  # on the wire ...
+    fundamentals = item.requests[1]
+    answer = runner.client.get(fundamentals.endpoint, fundamentals.code, fundamentals.params,
+                               cost=fundamentals.cost)  # on the wire ...
     runner.client.request_stop("quota: the provider answered 402 (daily limit spent)")  # ... another thread's 402
     assert answer.error_class == "transient"
     assert runner.record(item, answer, False, [], (0, 0)) == "returned"
@@ -282,7 +308,7 @@ def test_stopping_hands_claimed_items_back_without_blame(db_url, tmp_path, fake)
     runner._close_all()
     work = items(db_url, execution_id)
     assert {i["status"] for i in work} == {"pending"}
-    assert {i["error_class"] for i in work} == {"transient", None}
+    assert {i["error_class"] for i in work} == {"unfetched", None}, "handed back with the explicit class"
     assert all(asset_state(db_url, c)["consecutive_failures"] == 0 for c in codes)
     assert fake.requests() == 0 and assert_ledger_matches_server(db_url, fake) == {}
     # the next run (or this one's next worker) fetches them all
@@ -318,7 +344,7 @@ def test_a_broken_deployment_stops_the_run_keeps_the_ledger_and_blames_no_ticker
     work = items(db_url, execution_id)
     assert {i["status"] for i in work} == {"pending"}
     classes = sorted(i["error_class"] for i in work if i["error_class"])
-    assert classes[0] == "configuration" and set(classes[1:]) <= {"transient"}, "claimed, unfetched: handed back"
+    assert classes[0] == "configuration" and set(classes[1:]) <= {"unfetched"}, "claimed, unfetched: handed back"
     assert all(asset_state(db_url, i["ticker"])["consecutive_failures"] == 0 for i in work)
 
 

@@ -1,4 +1,4 @@
-"""The pure parts of the run loop: requests per work item kind, durations, result merging,
+"""The pure parts of the run loop: a claimed row and its requests, durations, result merging,
 ingest error classes, the progress line."""
 from __future__ import annotations
 
@@ -18,36 +18,23 @@ from fetcher.run import (
     ingest_error_class,
     merge_results,
     parse_duration,
-    plan_requests,
     process_rate_limit,
 )
 
 
-def item(kind: str, ticker: str | None = "AAPL.US", exchange: str = "US") -> WorkItem:
-    return WorkItem(1, str(uuid.uuid4()), kind, 7, ticker, exchange, dt.date(2026, 11, 2), dt.date(2026, 11, 24), 1, 1)
-
-
-@pytest.mark.parametrize(
-    ("kind", "ticker", "exchange", "expected"),
-    [
-        ("initial_load", "AAPL.US", "US", [("eod", "AAPL.US", {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"}),
-                                           ("fundamentals", "AAPL.US", {})]),
-        ("initial_load", "US10Y.GBOND", "GBOND", [("eod", "US10Y.GBOND", {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"})]),
-        ("prices", "BP.LSE", "LSE", [("eod", "BP.LSE", {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"})]),
-        ("backfill", "SAP.XETRA", "XETRA", [("eod", "SAP.XETRA", {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"})]),
-        ("fundamentals", "AIR.PA", "PA", [("fundamentals", "AIR.PA", {})]),
-        ("corporate_actions", "KO.US", "US", [("splits", "KO.US", {"from": "2026-11-02"}), ("div", "KO.US", {"from": "2026-11-02"})]),
-        ("bulk_prices", None, "LSE", [("eod-bulk-last-day", "LSE", {"date": "2026-11-24"})]),
-    ],
-)
-def test_requests_per_kind_follow_the_interface_table(kind, ticker, exchange, expected):
-    got = [(r.endpoint, r.code, r.params) for r in plan_requests(item(kind, ticker, exchange))]
-    assert got == expected
-
-
-def test_unknown_kind_is_an_error():
-    with pytest.raises(ValueError, match="unknown work item kind"):
-        plan_requests(item("everything"))
+def test_a_claimed_row_carries_the_requests_the_database_planned():
+    """The requests of each kind are data (pipeline.work_kind_requests; their shapes are tested in
+    db/tests/pipeline.get_work_requests.sql): the fetcher performs what claim_work hands out."""
+    row = (1, str(uuid.uuid4()), "initial_load", 7, "AAPL.US", "US", dt.date(2026, 11, 2), dt.date(2026, 11, 24), 8, 1,
+           [{"endpoint": "eod", "code": "AAPL.US", "cost": 1,
+             "params": {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"}},
+            {"endpoint": "fundamentals", "code": "AAPL.US", "cost": 7, "params": {}}])
+    got = WorkItem.from_row(row)
+    assert got.kind == "initial_load" and got.planned_cost == 8
+    assert [(r.endpoint, r.code, r.params, r.cost) for r in got.requests] == [
+        ("eod", "AAPL.US", {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"}, 1),
+        ("fundamentals", "AAPL.US", {}, 7),
+    ]
 
 
 def test_parse_duration():
