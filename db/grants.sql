@@ -11,6 +11,7 @@ insert into pipeline.function_grants (function_name, granted_to, is_security_def
 -- fetcher: claim, heartbeat, land, ingest, record; sync-universe (a fetcher task of the DAGs)
 ('pipeline.claim_work', '{fetcher}', true, 'fetcher workers claim work items'),
 ('pipeline.heartbeat', '{fetcher}', true, 'fetcher workers extend their leases'),
+('pipeline.record_part', '{fetcher}', true, 'the result of a request that is not the item''s last'),
 ('pipeline.register_worker', '{fetcher}', true, 'a fetcher session announces itself'),
 ('pipeline.touch_worker', '{fetcher}', true, 'a fetcher session stays alive'),
 ('raw.land_response', '{fetcher}', true, 'every response is landed and counted in the ledger'),
@@ -54,6 +55,7 @@ insert into pipeline.function_grants (function_name, granted_to, is_security_def
 ('pipeline.get_work_requests', '{}', false, 'internal: claim_work (work kinds as data)'),
 ('pipeline._advance_bulk_watermarks', '{}', false, 'internal'),
 ('pipeline._advance_price_watermark', '{}', false, 'internal'),
+('pipeline._merge_parts', '{}', false, 'internal: record_success'),
 ('pipeline._prune_batch', '{}', false, 'internal: prune_logs_batch'),
 ('pipeline._retention_cutoffs', '{}', false, 'internal: prune_logs, prune_logs_batch'),
 ('market.is_valid_ticker', '{}', false, 'internal: check constraint of market.assets'),

@@ -10,7 +10,8 @@ one transaction:
     savepoint
       market.ingest_<x>(payload_id, ...) business tables (when the HTTP status is 2xx)
       pipeline.record_success/failure    token-fenced result of the item
-      (or pipeline.heartbeat, the fence of a response that is not the item's last)
+      (or pipeline.record_part: a response that is not the item's last, its result stored on
+      the item; record_success merges the parts in the database)
     release savepoint | rollback to savepoint when the fence says the lease was lost
     commit
 
@@ -118,24 +119,6 @@ class WorkItem:
         if isinstance(requests, str):
             requests = json.loads(requests)
         return cls(*columns, requests=tuple(Request.from_json(r) for r in requests or ()))
-
-
-def merge_results(parts: list[tuple[str, dict]], api_calls: int, requests: int) -> dict:
-    """One result for record_success: counts summed over the parts, dates of the price part."""
-    result: dict = {"api_calls": api_calls, "requests": requests, "rows_stored": 0, "rows_rejected": 0}
-    for endpoint, part in parts:
-        for key in ("rows_stored", "rows_rejected"):
-            if isinstance(part.get(key), (int, float)):
-                result[key] += int(part[key])
-        if endpoint in ("eod", "eod-bulk-last-day") or "first_date" not in result:
-            for key in ("first_date", "last_date"):
-                if key in part:
-                    result[key] = part[key]
-    messages = [f"{e}: {p['message']}" for e, p in parts if p.get("message")]
-    if messages:
-        result["message"] = "; ".join(messages)
-    result["parts"] = [{"endpoint": e, **p} for e, p in parts]
-    return result
 
 
 def ingest_error_class(sqlstate: str) -> str:
@@ -395,8 +378,13 @@ class Runner:
         )
         return bool(cur.fetchone()[0])
 
-    def record(self, item: WorkItem, a: Attempt, last: bool, parts: list[tuple[str, dict]], spent: tuple[int, int]) -> str:
+    def record(self, item: WorkItem, a: Attempt, last: bool, step: int, spent: tuple[int, int]) -> str:
         """Land one response and settle its effects in one transaction.
+
+        `step`: the request's place in the item (1, 2, ...); `spent`: (API calls, attempts) of
+        this request's retried attempts. The result of a request that is not the item's last is
+        stored on the item (pipeline.record_part); the last goes to pipeline.record_success,
+        which merges them (pipeline._merge_parts).
 
         Returns 'continue' (more requests to make), 'done', 'failed' (permanent, data),
         'returned' (transient, quota, configuration: the item is pending again) or 'lost'.
@@ -420,13 +408,14 @@ class Runner:
                             ingest = json.loads(ingest)
                         ingest = ingest or {}
                         if ingest.get("status") == "ok":
-                            parts.append((a.endpoint, ingest))
+                            part = {**ingest, "endpoint": a.endpoint, "api_calls": spent[0] + a.cost,
+                                    "requests": spent[1] + 1}
                             if last:
-                                result = merge_results(parts, spent[0] + a.cost, spent[1] + 1)
-                                fenced = self._succeed(cur, item, result)
+                                fenced = self._succeed(cur, item, part)
                                 outcome = "done"
                             else:
-                                cur.execute(sql.HEARTBEAT, (item.work_item_id, item.lease_token, self.opts.lease))
+                                cur.execute(sql.RECORD_PART,
+                                            (item.work_item_id, item.lease_token, step, Jsonb(part), self.opts.lease))
                                 fenced = bool(cur.fetchone()[0])
                                 outcome = "continue"
                         else:
@@ -536,7 +525,7 @@ class Runner:
                 self._in_flight.pop(item.work_item_id, None)
                 self._lost.discard(item.work_item_id)
 
-    def _record_reconnecting(self, item: WorkItem, a: Attempt, last: bool, parts: list, spent: tuple[int, int]) -> str:
+    def _record_reconnecting(self, item: WorkItem, a: Attempt, last: bool, step: int, spent: tuple[int, int]) -> str:
         """record(); when the connection is found broken, again on a new connection (opened with
         backoff), up to MAX_CONNECTION_LOSSES losses in a row.
 
@@ -545,14 +534,12 @@ class Runner:
         be landed twice (the ledger overcounts by one call: the safe side) and the second
         fence reports the item as already settled ('lost', effects rolled back).
         """
-        kept = len(parts)
         while True:
             try:
-                outcome = self.record(item, a, last, parts, spent)
+                outcome = self.record(item, a, last, step, spent)
             except psycopg.Error as exc:
                 if not self._reset_broken_connection() or self._local.losses >= MAX_CONNECTION_LOSSES:
                     raise
-                del parts[kept:]
                 log.warning(
                     "work item %s (%s): database connection lost (%s); landing the response again",
                     item.work_item_id, item.ticker or item.exchange_code,
@@ -563,8 +550,6 @@ class Runner:
             return outcome
 
     def _process(self, item: WorkItem) -> str:
-        parts: list[tuple[str, dict]] = []
-        spent = [0, 0]  # cost, requests of this item so far
         requests = item.requests
         if not requests:
             raise ValueError(f"work item {item.work_item_id} ({item.kind}) came without requests")
@@ -573,8 +558,9 @@ class Runner:
                 if item.work_item_id in self._lost:
                     self.counters.add(lost=1)
                     return "lost"
+            spent = [0, 0]  # API calls, attempts of this request's retries
 
-            def on_retry(a: Attempt) -> None:
+            def on_retry(a: Attempt, spent: list[int] = spent) -> None:
                 self.counters.add(requests=1, calls=a.cost)
                 self.land_retry(item, a)
                 spent[0] += a.cost
@@ -587,9 +573,7 @@ class Runner:
                 return "released"
             self.counters.add(requests=1, calls=a.cost)
             last = index == len(requests) - 1
-            outcome = self._record_reconnecting(item, a, last, parts, (spent[0], spent[1]))
-            spent[0] += a.cost
-            spent[1] += 1
+            outcome = self._record_reconnecting(item, a, last, index + 1, (spent[0], spent[1]))
             if outcome == "continue":
                 continue
             self._count(item, outcome, a)

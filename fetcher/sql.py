@@ -11,6 +11,7 @@ CLAIM = (
     " planned_cost, attempt, requests from pipeline.claim_work(%s, %s, %s, %s)"
 )
 HEARTBEAT = "select pipeline.heartbeat(%s, %s, %s)"
+RECORD_PART = "select pipeline.record_part(%s, %s, %s, %s, %s)"
 RECORD_SUCCESS = "select pipeline.record_success(%s, %s, %s)"
 RECORD_FAILURE = "select pipeline.record_failure(%s, %s, %s, %s, %s)"
 SETTLED = (

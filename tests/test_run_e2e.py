@@ -175,7 +175,7 @@ def test_a_request_out_when_the_quota_stop_falls_is_handed_back_not_blamed(db_ur
                                cost=fundamentals.cost)  # on the wire ...
     runner.client.request_stop("quota: the provider answered 402 (daily limit spent)")  # ... another thread's 402
     assert answer.error_class == "transient"
-    assert runner.record(item, answer, False, [], (0, 0)) == "returned"
+    assert runner.record(item, answer, False, 2, (0, 0)) == "returned"
     runner._close_all()
     [state] = items(db_url, execution_id)
     assert (state["status"], state["error_class"]) == ("pending", "quota")

@@ -1,4 +1,4 @@
-"""The pure parts of the run loop: a claimed row and its requests, durations, result merging,
+"""The pure parts of the run loop: a claimed row and its requests, durations,
 ingest error classes, the progress line."""
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from fetcher.run import (
     RunOptions,
     WorkItem,
     ingest_error_class,
-    merge_results,
     parse_duration,
     process_rate_limit,
 )
@@ -44,18 +43,6 @@ def test_parse_duration():
     for bad in ("", "5 minutes", "m5", "0s"):
         with pytest.raises(argparse.ArgumentTypeError):
             parse_duration(bad)
-
-
-def test_merge_results_sums_counts_and_takes_the_price_dates():
-    merged = merge_results(
-        [("fundamentals", {"status": "ok", "rows_stored": 1}),
-         ("eod", {"status": "ok", "rows_stored": 20, "rows_rejected": 1, "first_date": "2026-10-01",
-                  "last_date": "2026-11-24", "message": "1 bar quarantined"})],
-        api_calls=11, requests=2,
-    )
-    assert merged["rows_stored"] == 21 and merged["rows_rejected"] == 1 and merged["api_calls"] == 11
-    assert (merged["first_date"], merged["last_date"]) == ("2026-10-01", "2026-11-24")
-    assert merged["message"] == "eod: 1 bar quarantined" and len(merged["parts"]) == 2
 
 
 def test_ingest_error_classes():

@@ -94,7 +94,8 @@ begin
                lease_expires_at = v_now + p_lease,
                claimed_by = p_worker,
                claimed_at = v_now,
-               attempt = w.attempt + 1
+               attempt = w.attempt + 1,
+               parts = '[]'
           from picked
          where w.work_item_id = picked.work_item_id
         returning w.work_item_id, w.lease_token, w.kind, w.asset_id, w.exchange_code, w.from_date, w.to_date,

@@ -2,7 +2,9 @@
 -- watermarks from what market.stock_prices / market.fundamentals hold (never from p_result),
 -- failures and backoff reset, the reprocess flags it served cleared (an initial load serves
 -- both), gaps a per-ticker window already covered remembered (gaps_checked_through), signs of
--- a new split or dividend flagged (corporate_actions_due), one detail row.
+-- a new split or dividend flagged (corporate_actions_due), one detail row. p_result is the
+-- result of the item's last request (it names its "endpoint"): merged with the parts stored by
+-- pipeline.record_part (pipeline._merge_parts); a result without "endpoint" is stored as given.
 -- Called by the fetcher after the ingest function, in the same transaction. False: stale token.
 create or replace function pipeline.record_success(
     p_work_item_id bigint,
@@ -23,17 +25,21 @@ declare
     v_prices boolean;
     v_changed integer;
     v_due boolean;
+    v_result jsonb;
 begin
     update pipeline.work_items as w
-       set status = 'done', finished_at = v_now, lease_expires_at = null, result = p_result
+       set status = 'done', finished_at = v_now, lease_expires_at = null, parts = '[]',
+           result = case when p_result ? 'endpoint' then pipeline._merge_parts(w.parts || jsonb_build_array(p_result))
+                         else p_result end
      where w.work_item_id = p_work_item_id and w.lease_token = p_lease_token and w.status = 'claimed'
     returning w.* into v_item;
     if not found then
         return false;
     end if;
 
-    v_rows := case when jsonb_typeof(p_result -> 'rows_stored') = 'number'
-                   then greatest((p_result ->> 'rows_stored')::numeric, 0)::integer else 0 end;
+    v_result := v_item.result;
+    v_rows := case when jsonb_typeof(v_result -> 'rows_stored') = 'number'
+                   then greatest((v_result ->> 'rows_stored')::numeric, 0)::integer else 0 end;
     v_prices := v_item.kind in ('initial_load', 'prices', 'backfill');
 
     if v_item.kind = 'bulk_prices' then
@@ -76,11 +82,11 @@ begin
         -- signs of a new split or dividend: the overlapping bar rewritten by the vendor, or a
         -- split-like jump of the raw close between the last two stored bars
         if v_item.kind = 'prices' then
-            v_changed := coalesce(case when jsonb_typeof(p_result -> 'rows_changed') = 'number'
-                                       then (p_result ->> 'rows_changed')::numeric end, 0)
+            v_changed := coalesce(case when jsonb_typeof(v_result -> 'rows_changed') = 'number'
+                                       then (v_result ->> 'rows_changed')::numeric end, 0)
                 + coalesce((select sum((x.part ->> 'rows_changed')::numeric)
-                            from jsonb_array_elements(case when jsonb_typeof(p_result -> 'parts') = 'array'
-                                                           then p_result -> 'parts' else '[]' end) as x (part)
+                            from jsonb_array_elements(case when jsonb_typeof(v_result -> 'parts') = 'array'
+                                                           then v_result -> 'parts' else '[]' end) as x (part)
                             where jsonb_typeof(x.part -> 'rows_changed') = 'number'), 0);
             select v_changed > 0 or coalesce(l.closes[1] / nullif(l.closes[2], 0) not between 0.55 and 1.8, false)
               into v_due
@@ -122,7 +128,7 @@ begin
         v_item.execution_id, v_item.asset_id,
         case v_item.kind when 'initial_load' then 'prices' when 'backfill' then 'prices' else v_item.kind end,
         'success', v_rows, v_item.planned_cost, v_now, v_item.work_item_id, v_item.attempt,
-        left(p_result ->> 'message', 1000)
+        left(v_result ->> 'message', 1000)
     );
     return true;
 end;
