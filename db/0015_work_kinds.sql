@@ -87,9 +87,9 @@ on conflict (kind, step) do nothing;
 
 -- one bond attribute: an asset of an exchange that quotes yields is a bond
 update market.assets as a
-   set asset_type = 'bond'
-  from market.exchanges as e
- where e.exchange_code = a.exchange_code and e.quotes_yields and a.asset_type is distinct from 'bond';
+set asset_type = 'bond'
+from market.exchanges as e
+where e.exchange_code = a.exchange_code and e.quotes_yields and a.asset_type is distinct from 'bond';
 
 -- the error class of an item handed back without a request (the run stops): never escalated
 alter table pipeline.work_items drop constraint if exists work_items_error_class_known;
@@ -108,9 +108,9 @@ comment on column pipeline.asset_processing_details.error_class is
 'transient, permanent, data, quota, configuration or unfetched (handed back without a request).';
 -- the old form of an unfetched item: class transient, message 'not fetched: ...'
 update pipeline.work_items set error_class = 'unfetched'
- where error_class = 'transient' and last_error like 'not fetched:%';
+where error_class = 'transient' and last_error like 'not fetched:%';
 update pipeline.asset_processing_details set error_class = 'unfetched'
- where error_class = 'transient' and message like 'not fetched:%';
+where error_class = 'transient' and message like 'not fetched:%';
 
 -- the results of the requests of a multi-request item answered so far (pipeline.record_part)
 alter table pipeline.work_items add column if not exists parts jsonb not null default '[]';

@@ -52,6 +52,8 @@ insert into pipeline.function_grants (function_name, granted_to, is_security_def
 ('pipeline.get_history_start', '{}', false, 'internal: column default of asset_processing_state'),
 ('pipeline.get_provider_fault', '{}', false, 'internal: check_provider_health'),
 ('pipeline.get_work_cost', '{}', false, 'internal: discover_delta (work kinds as data)'),
+('pipeline.list_plan_candidates', '{}', false, 'internal: discover_delta (both passes)'),
+('pipeline.is_fundamentals_due', '{}', false, 'internal: list_plan_candidates'),
 ('pipeline.get_work_requests', '{}', false, 'internal: claim_work (work kinds as data)'),
 ('pipeline._advance_bulk_watermarks', '{}', false, 'internal'),
 ('pipeline._advance_price_watermark', '{}', false, 'internal'),

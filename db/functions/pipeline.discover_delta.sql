@@ -21,11 +21,6 @@ declare
     v_from date;
     v_components text[];
     v_remaining integer;
-    v_refresh_days integer;
-    v_day integer;
-    v_due_full timestamptz;
-    v_today date;
-    v_due_half timestamptz;
     v_has_open boolean;
     v_ex text[];
     v_yields boolean[];
@@ -76,13 +71,6 @@ begin
     -- corporate actions flagged by record_success ride along with the prices component
     v_ca := 'prices' = any(v_components) or 'corporate_actions' = any(v_components);
     v_remaining := greatest(pipeline.get_remaining_quota(v_now, p_execution_id), 0);
-    v_refresh_days := greatest(1, (extract(epoch from v_set.fundamentals_refresh_interval) / 86400)::integer);
-    -- fundamentals fall due on the asset's slot day (hash of the ticker): spread over the interval
-    -- scheduled fundamentals only on a session day of the exchange: nothing on weekends and holidays
-    v_today := (v_exec.as_of at time zone 'UTC')::date;
-    v_day := (v_exec.as_of at time zone 'UTC')::date - date '2000-01-01';
-    v_due_full := v_exec.as_of - v_set.fundamentals_refresh_interval;
-    v_due_half := v_exec.as_of - v_set.fundamentals_refresh_interval / 2;
     -- a bulk call serves an exchange's one-behind assets when it costs less than one call each
     v_bulk_cost := pipeline.get_work_cost('bulk_prices', false);
     v_ticker_cost := greatest(pipeline.get_work_cost('prices', false), 1);
@@ -145,48 +133,28 @@ begin
            coalesce(sum(b.n), 0)
       into v_bulk_all, v_bulk_only, v_candidates
     from (
-        select a.exchange_code,
+        select c.exchange_code,
                count(*) filter (
                    where 'prices' = any(v_components) and not v_force
-                     and s.last_success_at is not null and not s.reprocess_prices and s.prices_gap_from is null
-                     and s.history_owed_from is null
-                     and s.prices_last_date = x.previous
+                     and c.last_success_at is not null and not c.reprocess_prices and c.prices_gap_from is null
+                     and c.history_owed_from is null
+                     and c.prices_last_date = c.previous
                ) as one_behind,
                count(*) filter (
                    where 'prices' = any(v_components) and not v_force
-                     and s.last_success_at is not null and not s.reprocess_prices and s.prices_gap_from is null
-                     and s.history_owed_from is null
-                     and s.prices_last_date = x.previous
-                     and not s.reprocess_fundamentals and not 'corporate_actions' = any(v_components)
-                     and not (s.corporate_actions_due and v_ca)
-                     and not ('fundamentals' = any(v_components) and not x.quotes_yields and x.expected = v_today and (
-                         s.fundamentals_fetched_at is null
-                         or s.fundamentals_fetched_at <= v_due_full
-                         or (s.fundamentals_fetched_at <= v_due_half
-                             and (v_day + abs(hashtext(a.ticker)::bigint)) % v_refresh_days = 0)))
+                     and c.last_success_at is not null and not c.reprocess_prices and c.prices_gap_from is null
+                     and c.history_owed_from is null
+                     and c.prices_last_date = c.previous
+                     and not c.reprocess_fundamentals and not 'corporate_actions' = any(v_components)
+                     and not (c.corporate_actions_due and v_ca)
+                     and not ('fundamentals' = any(v_components) and c.is_fundamentals_due)
                ) as only_bulk,
                count(*) as n
-        from market.assets as a
-        inner join pipeline.asset_processing_state as s on a.asset_id = s.asset_id
-        inner join unnest(v_ex, v_expected, v_previous, v_yields) as x (exchange_code, expected, previous, quotes_yields)
-            on a.exchange_code = x.exchange_code
-        where a.is_active and s.status <> 'inactive' and not s.is_skipped
-          and (s.next_attempt_at is null or s.next_attempt_at <= v_now)
-          and (v_tickers is null or a.ticker = any(v_tickers))
-          and (not v_has_open or not exists (
-              select 1 from pipeline.work_items as w
-              where w.asset_id = a.asset_id and w.status in ('pending', 'claimed')
-          ))
-          and (s.last_success_at is null or v_force or s.history_owed_from is not null
-               or s.reprocess_prices or s.reprocess_fundamentals or s.prices_gap_from is not null
-               or s.prices_last_date is null or s.prices_last_date < x.expected
-               or 'corporate_actions' = any(v_components) or (s.corporate_actions_due and v_ca)
-               or (not x.quotes_yields and x.expected = v_today and (
-                   s.fundamentals_fetched_at is null
-                   or s.fundamentals_fetched_at <= v_due_full
-                   or (s.fundamentals_fetched_at <= v_due_half
-                       and (v_day + abs(hashtext(a.ticker)::bigint)) % v_refresh_days = 0))))
-        group by a.exchange_code
+        from pipeline.list_plan_candidates(
+            v_now, v_exec.as_of, v_set.fundamentals_refresh_interval, v_tickers, v_force, v_components, v_has_open,
+            v_ex, v_expected, v_previous, v_yields
+        ) as c
+        group by c.exchange_code
     ) as b;
 
     if v_candidates = 0 then
@@ -236,37 +204,21 @@ begin
         from pipeline.work_kinds as k
         cross join (values (false), (true)) as y (quotes_yields)
     ),
+    -- the candidates again, less those whose only work is a bulk call's (one behind on a bulk exchange)
     a as (
-        select a.asset_id, a.ticker, a.exchange_code, a.asset_type, a.first_seen_at,
-               s.prices_first_date, s.prices_last_date, s.fundamentals_fetched_at,
-               s.reprocess_prices, s.reprocess_prices_from, s.reprocess_fundamentals,
-               coalesce(s.reprocess_requested_at, s.updated_at) as requested_at, s.prices_gap_from,
-               s.corporate_actions_due, s.history_owed_from,
-               -- never answered by a per-ticker request: bulk bars stored meanwhile do not count
-               (s.history_owed_from is not null and s.last_success_at is null) as is_new,
-               x.expected, x.previous, x.quotes_yields
-        from market.assets as a
-        inner join pipeline.asset_processing_state as s on a.asset_id = s.asset_id
-        inner join ex2 as x on a.exchange_code = x.exchange_code
-        where v_scan and a.is_active and s.status <> 'inactive' and not s.is_skipped
-          and (s.next_attempt_at is null or s.next_attempt_at <= v_now)
-          and (v_tickers is null or a.ticker = any(v_tickers))
-          and (not v_has_open or not exists (
-              select 1 from pipeline.work_items as w
-              where w.asset_id = a.asset_id and w.status in ('pending', 'claimed')
-          ))
-          -- only assets with something to do (keeps the plan cheap when little is behind)
-          and (s.last_success_at is null or v_force or s.history_owed_from is not null
-               or s.reprocess_prices or s.reprocess_fundamentals or s.prices_gap_from is not null
-               or s.prices_last_date is null
-               or (s.prices_last_date < x.expected
-                   and not (s.prices_last_date = x.previous and x.exchange_code = any(v_bulk)))
-               or 'corporate_actions' = any(v_components) or (s.corporate_actions_due and v_ca)
-               or (not x.quotes_yields and x.expected = v_today and (
-                   s.fundamentals_fetched_at is null
-                   or s.fundamentals_fetched_at <= v_due_full
-                   or (s.fundamentals_fetched_at <= v_due_half
-                       and (v_day + abs(hashtext(a.ticker)::bigint)) % v_refresh_days = 0))))
+        select c.*
+        from pipeline.list_plan_candidates(
+            v_now, v_exec.as_of, v_set.fundamentals_refresh_interval, v_tickers, v_force, v_components, v_has_open,
+            v_ex, v_expected, v_previous, v_yields
+        ) as c
+        where v_scan
+          and (c.last_success_at is null or v_force or c.history_owed_from is not null
+               or c.reprocess_prices or c.reprocess_fundamentals or c.prices_gap_from is not null
+               or c.prices_last_date is null
+               or (c.prices_last_date < c.expected
+                   and not (c.prices_last_date = c.previous and c.exchange_code = any(v_bulk)))
+               or 'corporate_actions' = any(v_components) or (c.corporate_actions_due and v_ca)
+               or c.is_fundamentals_due)
     ),
     -- the one price-bearing plan of each asset
     p as (
@@ -323,11 +275,7 @@ begin
                     else coalesce(a.fundamentals_fetched_at, '-infinity') end
         from a
         where not a.is_new and not a.quotes_yields and 'fundamentals' = any(v_components)
-          and (a.reprocess_fundamentals or v_force
-               or a.expected = v_today and a.fundamentals_fetched_at is null
-               or a.expected = v_today and a.fundamentals_fetched_at <= v_due_full
-               or (a.expected = v_today and a.fundamentals_fetched_at <= v_due_half
-                   and (v_day + abs(hashtext(a.ticker)::bigint)) % v_refresh_days = 0))
+          and (a.reprocess_fundamentals or v_force or a.is_fundamentals_due)
         union all
         select a.asset_id, a.ticker, a.exchange_code, 'corporate_actions',
                case when 'corporate_actions' = any(v_components) then 'requested' else 'corporate_action' end, 2,
