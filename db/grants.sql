@@ -78,6 +78,7 @@ insert into pipeline.function_grants (function_name, granted_to, is_security_def
 ('market._data_error', '{}', false, 'internal'),
 ('market._finish_ingest', '{}', false, 'internal'),
 ('market._indicator_benchmark', '{}', false, 'internal: benchmarks (owner)'),
+('market._indicator_state_slot', '{}', false, 'internal: market._compute_indicators (state layout)'),
 ('market._ingest_asset', '{}', false, 'internal'),
 ('market._ingest_payload', '{}', false, 'internal'),
 ('market._json_date', '{}', false, 'internal'),

@@ -92,12 +92,7 @@ begin
     written as (
         insert into market.technical_indicators
         select
-            asset_id, trade_date, sma_5, sma_10, sma_20, sma_50, sma_100, sma_200, ema_12, ema_26, ema_50,
-            ema_200, wma_20, rsi_14, macd_line, macd_signal, macd_hist, bb_upper_20, bb_middle_20,
-            bb_lower_20, bb_bandwidth_20, bb_percent_b_20, atr_14, stoch_k, stoch_d, stoch_rsi_14,
-            willr_14, cci_20, roc_10, mom_10, obv, adx_14, plus_di_14, minus_di_14, mfi_14, sar,
-            stddev_20, linreg_slope_20, volatility_30, avg_volume_30, avg_volume_90, high_52w, low_52w,
-            beta_252
+            asset_id, trade_date, (indicators).*
         from computed
         returning 1
     ),

@@ -9,20 +9,7 @@ create or replace function market._compute_asset_indicators(
     p_bench_closes double precision[]
 )
 returns table (
-    asset_id bigint, trade_date date,
-    sma_5 double precision, sma_10 double precision, sma_20 double precision, sma_50 double precision,
-    sma_100 double precision, sma_200 double precision,
-    ema_12 double precision, ema_26 double precision, ema_50 double precision, ema_200 double precision,
-    wma_20 double precision, rsi_14 double precision,
-    macd_line double precision, macd_signal double precision, macd_hist double precision,
-    bb_upper_20 double precision, bb_middle_20 double precision, bb_lower_20 double precision,
-    bb_bandwidth_20 double precision, bb_percent_b_20 double precision,
-    atr_14 double precision, stoch_k double precision, stoch_d double precision, stoch_rsi_14 double precision,
-    willr_14 double precision, cci_20 double precision, roc_10 double precision, mom_10 double precision,
-    obv double precision, adx_14 double precision, plus_di_14 double precision, minus_di_14 double precision,
-    mfi_14 double precision, sar double precision, stddev_20 double precision, linreg_slope_20 double precision,
-    volatility_30 double precision, avg_volume_30 double precision, avg_volume_90 double precision,
-    high_52w double precision, low_52w double precision, beta_252 double precision,
+    asset_id bigint, trade_date date, indicators market.indicator_values,
     first_trade_date date, bar_count integer, state double precision[],
     recent_dates date[], recent_close double precision[], recent_high double precision[],
     recent_low double precision[], recent_volume double precision[]
@@ -57,12 +44,7 @@ begin
     end if;
     return query
     select
-        p_asset_id, r.trade_date, r.sma_5, r.sma_10, r.sma_20, r.sma_50, r.sma_100, r.sma_200, r.ema_12,
-        r.ema_26, r.ema_50, r.ema_200, r.wma_20, r.rsi_14, r.macd_line, r.macd_signal, r.macd_hist,
-        r.bb_upper_20, r.bb_middle_20, r.bb_lower_20, r.bb_bandwidth_20, r.bb_percent_b_20, r.atr_14,
-        r.stoch_k, r.stoch_d, r.stoch_rsi_14, r.willr_14, r.cci_20, r.roc_10, r.mom_10, r.obv, r.adx_14,
-        r.plus_di_14, r.minus_di_14, r.mfi_14, r.sar, r.stddev_20, r.linreg_slope_20, r.volatility_30,
-        r.avg_volume_30, r.avg_volume_90, r.high_52w, r.low_52w, r.beta_252,
+        p_asset_id, r.trade_date, r.indicators,
         v_d[1], v_n, r.state,
         case when r.state is not null then v_d[greatest(1, v_n - 251):] end,
         case when r.state is not null then v_c[greatest(1, v_n - 251):] end,

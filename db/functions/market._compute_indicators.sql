@@ -16,19 +16,7 @@ create or replace function market._compute_indicators(
 )
 returns table (
     trade_date date,
-    sma_5 double precision, sma_10 double precision, sma_20 double precision, sma_50 double precision,
-    sma_100 double precision, sma_200 double precision,
-    ema_12 double precision, ema_26 double precision, ema_50 double precision, ema_200 double precision,
-    wma_20 double precision, rsi_14 double precision,
-    macd_line double precision, macd_signal double precision, macd_hist double precision,
-    bb_upper_20 double precision, bb_middle_20 double precision, bb_lower_20 double precision,
-    bb_bandwidth_20 double precision, bb_percent_b_20 double precision,
-    atr_14 double precision, stoch_k double precision, stoch_d double precision, stoch_rsi_14 double precision,
-    willr_14 double precision, cci_20 double precision, roc_10 double precision, mom_10 double precision,
-    obv double precision, adx_14 double precision, plus_di_14 double precision, minus_di_14 double precision,
-    mfi_14 double precision, sar double precision, stddev_20 double precision, linreg_slope_20 double precision,
-    volatility_30 double precision, avg_volume_30 double precision, avg_volume_90 double precision,
-    high_52w double precision, low_52w double precision, beta_252 double precision,
+    indicators market.indicator_values,
     state double precision[]
 )
 language plpgsql
@@ -42,10 +30,12 @@ as $$
 -- Definitions follow TA-Lib 0.8 (docs: market.indicator_catalog). The EMA and Wilder steps are
 -- market.ema_step, market.wilder_step and market.wilder_sum_step (inlined here; the transitions of
 -- the market.ema and market.wilder aggregates); the running window sums are market.moving_sum's
--- forward and inverse steps (add the new bar, emit, subtract the bar leaving), in the same order. The state layout is the
--- assignment list at the end: 69 values (sums, EMA/Wilder values, SAR, stochastic and RSI rings,
--- running extremes) followed by the two 52-week queues (values, then bars).
+-- forward and inverse steps (add the new bar, emit, subtract the bar leaving), in the same order.
+-- Each row's values are the fields of o (the OUT column indicators, market.indicator_values). The
+-- state's layout (which element holds which local below) is market._indicator_state_slot: it is
+-- read at the start and written after the last bar by slot name, never by number.
 declare
+    o alias for indicators;
     k12 constant double precision := 2.0::float8 / 13.0::float8;
     k26 constant double precision := 2.0::float8 / 27.0::float8;
     k50 constant double precision := 2.0::float8 / 51.0::float8;
@@ -89,26 +79,66 @@ declare
 begin
     if p_state is not null then
         v_state := p_state;  -- one detoasted copy
-        s5 := v_state[1]; s10 := v_state[2]; s20 := v_state[3]; s50 := v_state[4]; s100 := v_state[5];
-        s200 := v_state[6]; wsum := v_state[7]; sv30 := v_state[8]; sv90 := v_state[9];
-        e12 := v_state[10]; e26 := v_state[11]; e50 := v_state[12]; e200 := v_state[13];
-        mf := v_state[14]; sg := v_state[15]; rg := v_state[16]; rl := v_state[17]; atr := v_state[18];
-        pdm := v_state[19]; mdm := v_state[20]; tr14 := v_state[21]; sumdx := v_state[22]; adx := v_state[23];
-        v_obv := v_state[24]; mpos := v_state[25]; mneg := v_state[26];
-        is_long := v_state[27]; v_sar := v_state[28]; ep := v_state[29]; af := v_state[30];
-        fk1 := v_state[31]; fk2 := v_state[32]; sk1 := v_state[33]; sk2 := v_state[34];
-        sxx := v_state[35]; sx := v_state[36]; sxy := v_state[37]; sy := v_state[38];
-        rsi_ring := v_state[39:52];
-        wsub := v_state[53]; sr := v_state[54]; sr2 := v_state[55]; nz := v_state[56]; nch := v_state[57];
-        -- running extremes and the bar (absolute index) that holds them
-        -- the 52-week queues: lengths at 58 and 59, then values and bars of the high and the low queue
-        qh_tail := v_state[58]::integer; ql_tail := v_state[59]::integer; nq := 69;
+        s5 := v_state[market._indicator_state_slot('sma_5_sum')];
+        s10 := v_state[market._indicator_state_slot('sma_10_sum')];
+        s20 := v_state[market._indicator_state_slot('sma_20_sum')];
+        s50 := v_state[market._indicator_state_slot('sma_50_sum')];
+        s100 := v_state[market._indicator_state_slot('sma_100_sum')];
+        s200 := v_state[market._indicator_state_slot('sma_200_sum')];
+        wsum := v_state[market._indicator_state_slot('wma_20_weighted_sum')];
+        sv30 := v_state[market._indicator_state_slot('volume_30_sum')];
+        sv90 := v_state[market._indicator_state_slot('volume_90_sum')];
+        e12 := v_state[market._indicator_state_slot('ema_12')];
+        e26 := v_state[market._indicator_state_slot('ema_26')];
+        e50 := v_state[market._indicator_state_slot('ema_50')];
+        e200 := v_state[market._indicator_state_slot('ema_200')];
+        mf := v_state[market._indicator_state_slot('macd_fast_ema')];
+        sg := v_state[market._indicator_state_slot('macd_signal')];
+        rg := v_state[market._indicator_state_slot('rsi_avg_gain')];
+        rl := v_state[market._indicator_state_slot('rsi_avg_loss')];
+        atr := v_state[market._indicator_state_slot('atr_14')];
+        pdm := v_state[market._indicator_state_slot('plus_dm_14')];
+        mdm := v_state[market._indicator_state_slot('minus_dm_14')];
+        tr14 := v_state[market._indicator_state_slot('true_range_14')];
+        sumdx := v_state[market._indicator_state_slot('dx_sum')];
+        adx := v_state[market._indicator_state_slot('adx_14')];
+        v_obv := v_state[market._indicator_state_slot('obv')];
+        mpos := v_state[market._indicator_state_slot('mfi_positive_flow')];
+        mneg := v_state[market._indicator_state_slot('mfi_negative_flow')];
+        is_long := v_state[market._indicator_state_slot('sar_is_long')];
+        v_sar := v_state[market._indicator_state_slot('sar')];
+        ep := v_state[market._indicator_state_slot('sar_extreme_point')];
+        af := v_state[market._indicator_state_slot('sar_acceleration')];
+        fk1 := v_state[market._indicator_state_slot('stoch_fast_k_1')];
+        fk2 := v_state[market._indicator_state_slot('stoch_fast_k_2')];
+        sk1 := v_state[market._indicator_state_slot('stoch_slow_k_1')];
+        sk2 := v_state[market._indicator_state_slot('stoch_slow_k_2')];
+        sxx := v_state[market._indicator_state_slot('beta_sum_xx')];
+        sx := v_state[market._indicator_state_slot('beta_sum_x')];
+        sxy := v_state[market._indicator_state_slot('beta_sum_xy')];
+        sy := v_state[market._indicator_state_slot('beta_sum_y')];
+        wsub := v_state[market._indicator_state_slot('wma_20_sum')];
+        sr := v_state[market._indicator_state_slot('return_30_sum')];
+        sr2 := v_state[market._indicator_state_slot('return_30_sum_squares')];
+        nz := v_state[market._indicator_state_slot('return_30_nonzero')];
+        nch := v_state[market._indicator_state_slot('close_20_changes')];
+        hh14 := v_state[market._indicator_state_slot('high_14')];
+        ll14 := v_state[market._indicator_state_slot('low_14')];
+        rhh := v_state[market._indicator_state_slot('rsi_14_high')];
+        rll := v_state[market._indicator_state_slot('rsi_14_low')];
+        rsi_ring := v_state[market._indicator_state_slot('rsi_ring'):market._indicator_state_slot('rsi_ring') + 13];
+        -- the running extremes' bars are absolute indexes: j = t - p_base + 1 for the 14-bar ones
+        hh14_j := v_state[market._indicator_state_slot('high_14_bar')]::integer - p_base + 1;
+        ll14_j := v_state[market._indicator_state_slot('low_14_bar')]::integer - p_base + 1;
+        rhh_t := v_state[market._indicator_state_slot('rsi_14_high_bar')]::integer;
+        rll_t := v_state[market._indicator_state_slot('rsi_14_low_bar')]::integer;
+        -- the 52-week queues: values and bars of the high queue, then of the low queue
+        qh_tail := v_state[market._indicator_state_slot('high_queue_length')]::integer;
+        ql_tail := v_state[market._indicator_state_slot('low_queue_length')]::integer;
+        nq := market._indicator_state_slot('queues') - 1;
         qh_v := v_state[nq + 1:nq + qh_tail]; qh_t := v_state[nq + qh_tail + 1:nq + 2 * qh_tail]::integer[];
         nq := nq + 2 * qh_tail;
         ql_v := v_state[nq + 1:nq + ql_tail]; ql_t := v_state[nq + ql_tail + 1:nq + 2 * ql_tail]::integer[];
-        hh14 := v_state[62]; hh14_j := v_state[63]::integer - p_base + 1;
-        ll14 := v_state[64]; ll14_j := v_state[65]::integer - p_base + 1;
-        rhh := v_state[66]; rhh_t := v_state[67]::integer; rll := v_state[68]; rll_t := v_state[69]::integer;
     end if;
 
     -- Benchmark close aligned to the bars where beta needs it (carried forward, 0 before it starts):
@@ -146,19 +176,19 @@ begin
 
         -- Moving sums (TA-Lib SMA: add, emit, subtract the bar leaving the window).
         s5 := s5 + c;
-        if t >= 4 then sma_5 := s5 / 5; s5 := s5 - p_close[j - 4]; else sma_5 := null; end if;
+        if t >= 4 then o.sma_5 := s5 / 5; s5 := s5 - p_close[j - 4]; else o.sma_5 := null; end if;
         s10 := s10 + c;
-        if t >= 9 then sma_10 := s10 / 10; s10 := s10 - p_close[j - 9]; else sma_10 := null; end if;
+        if t >= 9 then o.sma_10 := s10 / 10; s10 := s10 - p_close[j - 9]; else o.sma_10 := null; end if;
         s50 := s50 + c;
-        if t >= 49 then sma_50 := s50 / 50; s50 := s50 - p_close[j - 49]; else sma_50 := null; end if;
+        if t >= 49 then o.sma_50 := s50 / 50; s50 := s50 - p_close[j - 49]; else o.sma_50 := null; end if;
         s100 := s100 + c;
-        if t >= 99 then sma_100 := s100 / 100; s100 := s100 - p_close[j - 99]; else sma_100 := null; end if;
+        if t >= 99 then o.sma_100 := s100 / 100; s100 := s100 - p_close[j - 99]; else o.sma_100 := null; end if;
         s200 := s200 + c;
-        if t >= 199 then sma_200 := s200 / 200; s200 := s200 - p_close[j - 199]; else sma_200 := null; end if;
+        if t >= 199 then o.sma_200 := s200 / 200; s200 := s200 - p_close[j - 199]; else o.sma_200 := null; end if;
         sv30 := sv30 + v;
-        if t >= 29 then avg_volume_30 := sv30 / 30; sv30 := sv30 - p_volume[j - 29]; else avg_volume_30 := null; end if;
+        if t >= 29 then o.avg_volume_30 := sv30 / 30; sv30 := sv30 - p_volume[j - 29]; else o.avg_volume_30 := null; end if;
         sv90 := sv90 + v;
-        if t >= 89 then avg_volume_90 := sv90 / 90; sv90 := sv90 - p_volume[j - 89]; else avg_volume_90 := null; end if;
+        if t >= 89 then o.avg_volume_90 := sv90 / 90; sv90 := sv90 - p_volume[j - 89]; else o.avg_volume_90 := null; end if;
         -- changes between consecutive closes (a flat window has none)
         if t >= 1 and c <> p_close[j - 1] then nch := nch + 1; end if;
 
@@ -179,60 +209,60 @@ begin
                 end loop;
                 sd := sqrt(var / 20);
             end if;
-            sma_20 := m; bb_middle_20 := m; stddev_20 := sd;
-            bb_upper_20 := m + sd * 2.0; bb_lower_20 := m - sd * 2.0;
-            bb_bandwidth_20 := case when m = 0 then 0 else (bb_upper_20 - bb_lower_20) / m end;
-            if bb_upper_20 = bb_lower_20 then bb_percent_b_20 := 0.5;
-            else bb_percent_b_20 := (c - bb_lower_20) / (bb_upper_20 - bb_lower_20); end if;
-            wma_20 := wsum / 210.0;
-            linreg_slope_20 := (20 * (20 * s20 - wsum) - 190.0 * s20) / (-13300.0);
+            o.sma_20 := m; o.bb_middle_20 := m; o.stddev_20 := sd;
+            o.bb_upper_20 := m + sd * 2.0; o.bb_lower_20 := m - sd * 2.0;
+            o.bb_bandwidth_20 := case when m = 0 then 0 else (o.bb_upper_20 - o.bb_lower_20) / m end;
+            if o.bb_upper_20 = o.bb_lower_20 then o.bb_percent_b_20 := 0.5;
+            else o.bb_percent_b_20 := (c - o.bb_lower_20) / (o.bb_upper_20 - o.bb_lower_20); end if;
+            o.wma_20 := wsum / 210.0;
+            o.linreg_slope_20 := (20 * (20 * s20 - wsum) - 190.0 * s20) / (-13300.0);
             wsum := wsum - wsub;
             s20 := s20 - p_close[j - 19];
             if p_close[j - 18] <> p_close[j - 19] then nch := nch - 1; end if;
         else
             wsum := wsum + c * (t + 1);
-            sma_20 := null; bb_middle_20 := null; stddev_20 := null; bb_upper_20 := null; bb_lower_20 := null;
-            bb_bandwidth_20 := null; bb_percent_b_20 := null; wma_20 := null; linreg_slope_20 := null;
+            o.sma_20 := null; o.bb_middle_20 := null; o.stddev_20 := null; o.bb_upper_20 := null; o.bb_lower_20 := null;
+            o.bb_bandwidth_20 := null; o.bb_percent_b_20 := null; o.wma_20 := null; o.linreg_slope_20 := null;
         end if;
 
         -- EMAs: sum while warming up, seed with the mean, then (x - p) * k + p.
         if t > 11 then e12 := market.ema_step(e12, c, k12); elsif t = 11 then e12 := (e12 + c) / 12; else e12 := e12 + c; end if;
-        ema_12 := case when t >= 11 then e12 end;
+        o.ema_12 := case when t >= 11 then e12 end;
         if t > 25 then e26 := market.ema_step(e26, c, k26); elsif t = 25 then e26 := (e26 + c) / 26; else e26 := e26 + c; end if;
-        ema_26 := case when t >= 25 then e26 end;
+        o.ema_26 := case when t >= 25 then e26 end;
         if t > 49 then e50 := market.ema_step(e50, c, k50); elsif t = 49 then e50 := (e50 + c) / 50; else e50 := e50 + c; end if;
-        ema_50 := case when t >= 49 then e50 end;
+        o.ema_50 := case when t >= 49 then e50 end;
         if t > 199 then e200 := market.ema_step(e200, c, k200);
         elsif t = 199 then e200 := (e200 + c) / 200; else e200 := e200 + c; end if;
-        ema_200 := case when t >= 199 then e200 end;
+        o.ema_200 := case when t >= 199 then e200 end;
 
         -- MACD: fast EMA seeded on bars 14..25, slow = EMA 26, signal seeded on lines 25..33.
         if t > 33 then
             mf := market.ema_step(mf, c, k12);
             line := mf - e26;
             sg := market.ema_step(sg, line, k9);
-            macd_line := line; macd_signal := sg; macd_hist := line - sg;
+            o.macd_line := line; o.macd_signal := sg; o.macd_hist := line - sg;
         else
             if t >= 14 then
                 if t < 25 then mf := mf + c;
                 elsif t = 25 then mf := (mf + c) / 12;
                 else mf := market.ema_step(mf, c, k12); end if;
             end if;
-            macd_line := null; macd_signal := null; macd_hist := null;
+            o.macd_line := null; o.macd_signal := null; o.macd_hist := null;
             if t >= 25 then
                 line := mf - e26;
                 if t < 33 then sg := sg + line;
                 else
                     sg := (sg + line) / 9;
-                    macd_line := line; macd_signal := sg; macd_hist := line - sg;
+                    o.macd_line := line; o.macd_signal := sg; o.macd_hist := line - sg;
                 end if;
             end if;
         end if;
 
         if t = 0 then
             v_obv := v;
-            plus_di_14 := null; minus_di_14 := null; adx_14 := null; mfi_14 := null; sar := null;
-            beta_252 := null; volatility_30 := null;
+            o.plus_di_14 := null; o.minus_di_14 := null; o.adx_14 := null; o.mfi_14 := null; o.sar := null;
+            o.beta_252 := null; o.volatility_30 := null;
         else
             pc := p_close[j - 1]; ph := p_high[j - 1]; pl := p_low[j - 1];
             -- OBV
@@ -262,7 +292,7 @@ begin
                 if dm > 0 and dp < dm then mdm := mdm + dm;
                 elsif dp > 0 and dp > dm then pdm := pdm + dp; end if;
                 tr14 := tr14 + tr;
-                plus_di_14 := null; minus_di_14 := null; adx_14 := null;
+                o.plus_di_14 := null; o.minus_di_14 := null; o.adx_14 := null;
             else
                 if dm > 0 and dp < dm then
                     mdm := market.wilder_sum_step(mdm, dm, 14); pdm := market.wilder_sum_step(pdm, 0, 14);
@@ -273,10 +303,10 @@ begin
                 end if;
                 tr14 := market.wilder_sum_step(tr14, tr, 14);
                 if tr14 > -0.00000000000001 and tr14 < 0.00000000000001 then
-                    plus_di_14 := 0; minus_di_14 := 0; di_ok := false;
+                    o.plus_di_14 := 0; o.minus_di_14 := 0; di_ok := false;
                 else
                     mdi := 100.0 * (mdm / tr14); pdi := 100.0 * (pdm / tr14);
-                    plus_di_14 := pdi; minus_di_14 := mdi;
+                    o.plus_di_14 := pdi; o.minus_di_14 := mdi;
                     a := mdi + pdi;
                     di_ok := not (a > -0.00000000000001 and a < 0.00000000000001);
                     if di_ok then dx := 100.0 * (abs(mdi - pdi) / a); end if;
@@ -287,7 +317,7 @@ begin
                     if di_ok then sumdx := sumdx + dx; end if;
                     if t = 27 then adx := sumdx / 14; end if;
                 end if;
-                adx_14 := case when t >= 27 then adx end;
+                o.adx_14 := case when t >= 27 then adx end;
             end if;
             -- MFI: flow of bar t, minus the flow leaving the window
             tp := tpa[j];
@@ -301,9 +331,9 @@ begin
             elsif tp - tq > 0 then mpos := mpos + tp * v; end if;
             if t >= 14 then
                 a := mpos + mneg;
-                if a < 1.0 then mfi_14 := 0; else mfi_14 := 100.0 * (mpos / a); end if;
+                if a < 1.0 then o.mfi_14 := 0; else o.mfi_14 := 100.0 * (mpos / a); end if;
             else
-                mfi_14 := null;
+                o.mfi_14 := null;
             end if;
             -- Parabolic SAR (Wilder, as TA-Lib: the first bar decides the trend by -DM)
             if t = 1 then
@@ -316,11 +346,11 @@ begin
                 if l <= v_sar then
                     is_long := 0;
                     v_sar := greatest(ep, ph, h);
-                    sar := v_sar;
+                    o.sar := v_sar;
                     af := 0.02; ep := l;
                     v_sar := greatest(v_sar + af * (ep - v_sar), ph, h);
                 else
-                    sar := v_sar;
+                    o.sar := v_sar;
                     if h > ep then ep := h; af := least(af + 0.02, 0.2); end if;
                     v_sar := least(v_sar + af * (ep - v_sar), pl, l);
                 end if;
@@ -328,11 +358,11 @@ begin
                 if h >= v_sar then
                     is_long := 1;
                     v_sar := least(ep, pl, l);
-                    sar := v_sar;
+                    o.sar := v_sar;
                     af := 0.02; ep := h;
                     v_sar := least(v_sar + af * (ep - v_sar), pl, l);
                 else
-                    sar := v_sar;
+                    o.sar := v_sar;
                     if l < ep then ep := l; af := least(af + 0.02, 0.2); end if;
                     v_sar := greatest(v_sar + af * (ep - v_sar), ph, h);
                 end if;
@@ -344,8 +374,8 @@ begin
             sxx := sxx + x * x; sx := sx + x; sxy := sxy + x * y; sy := sy + y;
             if t >= 252 then
                 a := 252 * sxx - sx * sx;
-                if a > -0.00000000000001 and a < 0.00000000000001 then beta_252 := 0;
-                else beta_252 := (252 * sxy - sx * sy) / a; end if;
+                if a > -0.00000000000001 and a < 0.00000000000001 then o.beta_252 := 0;
+                else o.beta_252 := (252 * sxy - sx * sy) / a; end if;
                 if bp[j - 252] > -0.00000000000001 and bp[j - 252] < 0.00000000000001 then x := 0;
                 else x := (bp[j - 251] - bp[j - 252]) / bp[j - 252]; end if;
                 y := case
@@ -354,7 +384,7 @@ begin
                 end;
                 sxx := sxx - x * x; sx := sx - x; sxy := sxy - x * y; sy := sy - y;
             else
-                beta_252 := null;
+                o.beta_252 := null;
             end if;
             -- Volatility: sums of the last 30 daily returns and their squares; exactly 0 when all are 0.
             -- (a zero previous close, as a yield can have, counts as no change)
@@ -363,23 +393,23 @@ begin
             if y <> 0 then nz := nz + 1; end if;
             if t >= 30 then
                 if nz = 0 then
-                    volatility_30 := 0; sr := 0; sr2 := 0;
+                    o.volatility_30 := 0; sr := 0; sr2 := 0;
                 else
                     var := (sr2 - sr * sr / 30) / 29;
-                    volatility_30 := case when var > 0 then sqrt(var) * sqrt252 * 100.0 else 0 end;
+                    o.volatility_30 := case when var > 0 then sqrt(var) * sqrt252 * 100.0 else 0 end;
                 end if;
                 y := case when p_close[j - 30] = 0 then 0 else p_close[j - 29] / p_close[j - 30] - 1.0 end;
                 sr := sr - y; sr2 := sr2 - y * y;
                 if y <> 0 then nz := nz - 1; end if;
             else
-                volatility_30 := null;
+                o.volatility_30 := null;
             end if;
         end if;
 
         if t >= 14 then
             rsi := rg + rl;
             if rsi = 0 then rsi := 0; else rsi := 100.0 * (rg / rsi); end if;
-            rsi_14 := rsi;
+            o.rsi_14 := rsi;
             rsi_ring[t % 14 + 1] := rsi;
             -- STOCHRSI: extremes of the last 14 RSI values, rescanned only when one leaves
             if t >= 29 then
@@ -396,15 +426,15 @@ begin
                     end loop;
                 elsif rsi <= rll then rll := rsi; rll_t := t; end if;
                 if abs(rhh - rll) > 0.00000000000001 * (abs(rhh) + abs(rll)) then
-                    stoch_rsi_14 := (rsi - rll) / ((rhh - rll) / 100.0);
+                    o.stoch_rsi_14 := (rsi - rll) / ((rhh - rll) / 100.0);
                 else
-                    stoch_rsi_14 := 0;
+                    o.stoch_rsi_14 := 0;
                 end if;
             else
-                stoch_rsi_14 := null;
+                o.stoch_rsi_14 := null;
             end if;
         else
-            rsi_14 := null; stoch_rsi_14 := null;
+            o.rsi_14 := null; o.stoch_rsi_14 := null;
         end if;
 
         -- 14-bar highest high / lowest low (STOCH, WILLR): rescan only when the extreme leaves.
@@ -424,24 +454,24 @@ begin
             -- flat range (within 1e-14 of the prices, as TA-Lib 0.8): 0
             if abs(hh14 - ll14) > 0.00000000000001 * (abs(hh14) + abs(ll14)) then
                 fk := (c - ll14) / ((hh14 - ll14) / 100.0);
-                willr_14 := (hh14 - c) / ((hh14 - ll14) / (-100.0));
+                o.willr_14 := (hh14 - c) / ((hh14 - ll14) / (-100.0));
             else
-                fk := 0; willr_14 := 0;
+                fk := 0; o.willr_14 := 0;
             end if;
             if t >= 15 then
                 sk := ((fk2 + fk1) + fk) / 3;
                 if t >= 17 then
-                    stoch_k := sk; stoch_d := ((sk2 + sk1) + sk) / 3;
+                    o.stoch_k := sk; o.stoch_d := ((sk2 + sk1) + sk) / 3;
                 else
-                    stoch_k := null; stoch_d := null;
+                    o.stoch_k := null; o.stoch_d := null;
                 end if;
                 sk2 := sk1; sk1 := sk;
             else
-                stoch_k := null; stoch_d := null;
+                o.stoch_k := null; o.stoch_d := null;
             end if;
             fk2 := fk1; fk1 := fk;
         else
-            willr_14 := null; stoch_k := null; stoch_d := null;
+            o.willr_14 := null; o.stoch_k := null; o.stoch_d := null;
         end if;
 
         -- CCI over typical prices of 20 bars; near-zero tests relative to the prices (TA-Lib 0.8).
@@ -458,20 +488,20 @@ begin
             end loop;
             d := tpa[j] - a;
             if abs(d) > 0.00000000000001 * abs(a) and b > 0.00000000000001 * abs(tq) then
-                cci_20 := d / (0.015 * (b / 20));
+                o.cci_20 := d / (0.015 * (b / 20));
             else
-                cci_20 := 0;
+                o.cci_20 := 0;
             end if;
         else
-            cci_20 := null;
+            o.cci_20 := null;
         end if;
 
         if t >= 10 then
             a := p_close[j - 10];
-            mom_10 := c - a;
-            if a <> 0 then roc_10 := ((c / a) - 1.0) * 100.0; else roc_10 := 0; end if;
+            o.mom_10 := c - a;
+            if a <> 0 then o.roc_10 := ((c / a) - 1.0) * 100.0; else o.roc_10 := 0; end if;
         else
-            mom_10 := null; roc_10 := null;
+            o.mom_10 := null; o.roc_10 := null;
         end if;
 
         -- 52-week high and low (252 bars including today): monotonic queues of (value, bar),
@@ -483,23 +513,72 @@ begin
         ql_tail := ql_tail + 1; ql_v[ql_tail] := l; ql_t[ql_tail] := t;
         if ql_t[ql_head] <= t - 252 then ql_head := ql_head + 1; end if;
         if t >= 251 then
-            high_52w := qh_v[qh_head]; low_52w := ql_v[ql_head];
+            o.high_52w := qh_v[qh_head]; o.low_52w := ql_v[ql_head];
         else
-            high_52w := null; low_52w := null;
+            o.high_52w := null; o.low_52w := null;
         end if;
 
-        atr_14 := case when t >= 14 then atr end;
-        obv := v_obv;
+        o.atr_14 := case when t >= 14 then atr end;
+        o.obv := v_obv;
         if j = v_n then
-            state := array[
-                s5, s10, s20, s50, s100, s200, wsum, sv30, sv90, e12, e26, e50, e200, mf, sg, rg, rl, atr,
-                pdm, mdm, tr14, sumdx, adx, v_obv, mpos, mneg, is_long, v_sar, ep, af,
-                fk1, fk2, sk1, sk2, sxx, sx, sxy, sy
-            ] || rsi_ring || array[
-                wsub, sr, sr2, nz, nch, qh_tail - qh_head + 1, ql_tail - ql_head + 1, 0, 0,
-                hh14, hh14_j + p_base - 1, ll14, ll14_j + p_base - 1, rhh, rhh_t, rll, rll_t
-            ] || qh_v[qh_head:qh_tail] || qh_t[qh_head:qh_tail]::float8[]
-              || ql_v[ql_head:ql_tail] || ql_t[ql_head:ql_tail]::float8[];
+            -- every slot before the queues is written below except 60 and 61 (unused, 0)
+            state := array_fill(0::float8, array[market._indicator_state_slot('queues') - 1]);
+            state[market._indicator_state_slot('sma_5_sum')] := s5;
+            state[market._indicator_state_slot('sma_10_sum')] := s10;
+            state[market._indicator_state_slot('sma_20_sum')] := s20;
+            state[market._indicator_state_slot('sma_50_sum')] := s50;
+            state[market._indicator_state_slot('sma_100_sum')] := s100;
+            state[market._indicator_state_slot('sma_200_sum')] := s200;
+            state[market._indicator_state_slot('wma_20_weighted_sum')] := wsum;
+            state[market._indicator_state_slot('volume_30_sum')] := sv30;
+            state[market._indicator_state_slot('volume_90_sum')] := sv90;
+            state[market._indicator_state_slot('ema_12')] := e12;
+            state[market._indicator_state_slot('ema_26')] := e26;
+            state[market._indicator_state_slot('ema_50')] := e50;
+            state[market._indicator_state_slot('ema_200')] := e200;
+            state[market._indicator_state_slot('macd_fast_ema')] := mf;
+            state[market._indicator_state_slot('macd_signal')] := sg;
+            state[market._indicator_state_slot('rsi_avg_gain')] := rg;
+            state[market._indicator_state_slot('rsi_avg_loss')] := rl;
+            state[market._indicator_state_slot('atr_14')] := atr;
+            state[market._indicator_state_slot('plus_dm_14')] := pdm;
+            state[market._indicator_state_slot('minus_dm_14')] := mdm;
+            state[market._indicator_state_slot('true_range_14')] := tr14;
+            state[market._indicator_state_slot('dx_sum')] := sumdx;
+            state[market._indicator_state_slot('adx_14')] := adx;
+            state[market._indicator_state_slot('obv')] := v_obv;
+            state[market._indicator_state_slot('mfi_positive_flow')] := mpos;
+            state[market._indicator_state_slot('mfi_negative_flow')] := mneg;
+            state[market._indicator_state_slot('sar_is_long')] := is_long;
+            state[market._indicator_state_slot('sar')] := v_sar;
+            state[market._indicator_state_slot('sar_extreme_point')] := ep;
+            state[market._indicator_state_slot('sar_acceleration')] := af;
+            state[market._indicator_state_slot('stoch_fast_k_1')] := fk1;
+            state[market._indicator_state_slot('stoch_fast_k_2')] := fk2;
+            state[market._indicator_state_slot('stoch_slow_k_1')] := sk1;
+            state[market._indicator_state_slot('stoch_slow_k_2')] := sk2;
+            state[market._indicator_state_slot('beta_sum_xx')] := sxx;
+            state[market._indicator_state_slot('beta_sum_x')] := sx;
+            state[market._indicator_state_slot('beta_sum_xy')] := sxy;
+            state[market._indicator_state_slot('beta_sum_y')] := sy;
+            state[market._indicator_state_slot('wma_20_sum')] := wsub;
+            state[market._indicator_state_slot('return_30_sum')] := sr;
+            state[market._indicator_state_slot('return_30_sum_squares')] := sr2;
+            state[market._indicator_state_slot('return_30_nonzero')] := nz;
+            state[market._indicator_state_slot('close_20_changes')] := nch;
+            state[market._indicator_state_slot('high_14')] := hh14;
+            state[market._indicator_state_slot('low_14')] := ll14;
+            state[market._indicator_state_slot('rsi_14_high')] := rhh;
+            state[market._indicator_state_slot('rsi_14_low')] := rll;
+            state[market._indicator_state_slot('rsi_ring'):market._indicator_state_slot('rsi_ring') + 13] := rsi_ring;
+            state[market._indicator_state_slot('high_14_bar')] := hh14_j + p_base - 1;
+            state[market._indicator_state_slot('low_14_bar')] := ll14_j + p_base - 1;
+            state[market._indicator_state_slot('rsi_14_high_bar')] := rhh_t;
+            state[market._indicator_state_slot('rsi_14_low_bar')] := rll_t;
+            state[market._indicator_state_slot('high_queue_length')] := qh_tail - qh_head + 1;
+            state[market._indicator_state_slot('low_queue_length')] := ql_tail - ql_head + 1;
+            state := state || qh_v[qh_head:qh_tail] || qh_t[qh_head:qh_tail]::float8[]
+                || ql_v[ql_head:ql_tail] || ql_t[ql_head:ql_tail]::float8[];
         else
             state := null;
         end if;

@@ -47,12 +47,7 @@ begin
         delete from market.indicator_state as st where st.asset_id = any(v_batch);
         insert into market.technical_indicators
         select
-            b.asset_id, b.trade_date, b.sma_5, b.sma_10, b.sma_20, b.sma_50, b.sma_100, b.sma_200, b.ema_12,
-            b.ema_26, b.ema_50, b.ema_200, b.wma_20, b.rsi_14, b.macd_line, b.macd_signal, b.macd_hist,
-            b.bb_upper_20, b.bb_middle_20, b.bb_lower_20, b.bb_bandwidth_20, b.bb_percent_b_20, b.atr_14,
-            b.stoch_k, b.stoch_d, b.stoch_rsi_14, b.willr_14, b.cci_20, b.roc_10, b.mom_10, b.obv, b.adx_14,
-            b.plus_di_14, b.minus_di_14, b.mfi_14, b.sar, b.stddev_20, b.linreg_slope_20, b.volatility_30,
-            b.avg_volume_30, b.avg_volume_90, b.high_52w, b.low_52w, b.beta_252
+            b.asset_id, b.trade_date, (b.indicators).*
         from pg_temp.indicator_rebuild_batch as b;
         get diagnostics v_count = row_count;
         v_rows := v_rows + v_count;

@@ -21,7 +21,7 @@ select is((select count(*)::integer from got where asset_id <> :aaa), 0, 'every 
 
 -- test: the kernel ran on adjusted bars (sma_5 of the first window is the mean of adjusted closes)
 select is(
-    (select sma_5 from got order by trade_date offset 4 limit 1),
+    (select (indicators).sma_5 from got order by trade_date offset 4 limit 1),
     (select avg(adjusted_close)::float8 from (
         select adjusted_close from market.stock_prices where asset_id = :aaa order by trade_date limit 5
     ) as x),
@@ -57,7 +57,10 @@ insert into market.stock_prices (asset_id, trade_date, open, high, low, close, a
 select :jgb, date '2024-01-01' + g, c, c + 0.02, c - 0.02, c, c, 0
 from (select g, ((g % 5) - 2) * 0.01 as c from generate_series(0, 59) as g) as x;
 select is(
-    (select count(*)::integer from market._compute_asset_indicators(:jgb, null, '{}', '{}') where sma_20 is not null),
+    (
+        select count(*)::integer from market._compute_asset_indicators(:jgb, null, '{}', '{}')
+        where (indicators).sma_20 is not null
+    ),
     41, 'rows for every bar after the warm-up'
 );
 select * from finish();

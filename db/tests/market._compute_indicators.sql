@@ -12,12 +12,12 @@ select
     array_agg(1000.0 + g order by g)::float8[] as v
 from generate_series(0, 299) as g;
 create temporary table walk_out as
-select r.*, row_number() over (order by r.trade_date) - 1 as t
+select r.trade_date, (r.indicators).*, r.state, row_number() over (order by r.trade_date) - 1 as t
 from walk as w
 cross join lateral market._compute_indicators(w.d, w.c, w.h, w.l, w.c, w.v, '{}', '{}', 1, 0, null) as r;
 
 create temporary table flat_out as
-select r.*, row_number() over (order by r.trade_date) - 1 as t
+select r.trade_date, (r.indicators).*, r.state, row_number() over (order by r.trade_date) - 1 as t
 from generate_series(1, 1) as one
 cross join lateral market._compute_indicators(
     (select array_agg(date '2020-01-01' + g order by g) from generate_series(0, 39) as g),
@@ -52,8 +52,14 @@ select is((select min(bb_percent_b_20) from flat_out), 0.5::float8, 'bb_percent_
 -- test: the state comes with the last row only
 select is((select count(*)::integer from walk_out where state is not null), 1, 'exactly one row carries the state');
 select is(
-    (select cardinality(state) - 2 * (state[58] + state[59])::integer from walk_out where t = 299), 69,
-    'the state has 69 values and the two 52-week queues'
+    (
+        select cardinality(state) - 2 * (
+            state[market._indicator_state_slot('high_queue_length')]
+            + state[market._indicator_state_slot('low_queue_length')]
+        )::integer
+        from walk_out where t = 299
+    ),
+    69, 'the state has 69 values and the two 52-week queues'
 );
 
 -- test: a yield series that crosses zero (exact zeros included): no division error, no NaN or infinity
@@ -61,7 +67,7 @@ create temporary table yield_bars as
 select g as t, date '2020-01-01' + g as d, round((0.8 * sin(g / 15.0))::numeric, 1)::float8 as c
 from generate_series(0, 299) as g;
 create temporary table yield_out as
-select r.*, row_number() over (order by r.trade_date) - 1 as t
+select r.trade_date, (r.indicators).*, r.state, row_number() over (order by r.trade_date) - 1 as t
 from (
     select
         array_agg(d order by t) as d, array_agg(c order by t) as c,

@@ -1,4 +1,4 @@
--- monitor.asset_status and pipeline.asset_staleness: state and behind-ness as of now.
+-- monitor.asset_status: state and behind-ness as of now.
 begin;
 select plan(6);
 
@@ -17,9 +17,9 @@ select results_eq(
     $$values ('A1.US'::text, false), ('A2.US', true), ('A3.US', true)$$,
     'up to date, a week behind, never loaded'
 );
-select is((select sessions_behind from pipeline.asset_staleness where ticker = 'A2.US'), 5,
-          'a week behind is five sessions behind');
-select is((select expected_session from pipeline.asset_staleness where ticker = 'A1.US'),
+select is((select prices_last_date from monitor.asset_status where ticker = 'A2.US'),
+          pipeline.get_expected_session('US', now()) - 7, 'the watermark as stored');
+select is((select expected_session from monitor.asset_status where ticker = 'A1.US'),
           pipeline.get_expected_session('US', now()), 'the expected session is the calendar''s');
 
 -- test: the skip is visible with its reason

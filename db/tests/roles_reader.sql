@@ -30,7 +30,7 @@ select throws_ok('select body from raw.eodhd_payloads', '42501', null, 'it reads
 select throws_ok('select * from pipeline.work_items', '42501', null, 'it reads no work items');
 select throws_ok('select * from pipeline.api_calls', '42501', null, 'it reads no ledger');
 select throws_ok('select * from pipeline.settings', '42501', null, 'it reads no settings');
-select throws_ok('select * from pipeline.asset_staleness', '42501', null, 'it reads no pipeline view');
+select throws_ok('select * from pipeline.asset_processing_state', '42501', null, 'it reads no pipeline state');
 select throws_ok('select pipeline.get_remaining_quota()', '42501', null,
                  'it calls no pipeline function by name (the monitor views do)');
 select throws_ok('select market.refresh_screener()', '42501', null, 'it cannot refresh the screener');

@@ -2,7 +2,8 @@
 create schema if not exists tests;
 
 -- Temporary tables "bars" (t, d, c, h, l, v: a zig-zag walk of p_n bars with a flat stretch at
--- bars 120-150 and varying volume) and "kernel" (market._compute_indicators over them).
+-- bars 120-150 and varying volume) and "kernel" (market._compute_indicators over them, one column per
+-- indicator).
 create or replace function tests.make_zigzag_tables(p_n integer default 300)
 returns void
 language plpgsql
@@ -20,7 +21,7 @@ begin
         (1000 + (g * 37) % 500)::float8 as v
     from generate_series(0, p_n - 1) as g;
     create temporary table kernel as
-    select r.*
+    select r.trade_date, (r.indicators).*, r.state
     from (
         select
             array_agg(b.d order by b.t) as d, array_agg(b.c order by b.t) as c, array_agg(b.h order by b.t) as h,
