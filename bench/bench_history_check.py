@@ -20,7 +20,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bench_indicators import load, timed  # noqa: E402
-from tests.dbutil import migrate, url_for  # noqa: E402
+from bench.common import fresh_database  # noqa: E402
 
 
 def main() -> None:
@@ -30,12 +30,8 @@ def main() -> None:
     parser.add_argument("--dbname", default="screener_bench_history")
     args = parser.parse_args()
     server = os.environ["DATABASE_URL"]
-    url = url_for(args.dbname, server)
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'drop database if exists "{args.dbname}" with (force)')
-        admin.execute(f'create database "{args.dbname}"')
+    url = fresh_database(args.dbname, server)
     try:
-        migrate(url)
         with psycopg.connect(url) as conn:
             print(f"scale: {args.assets} assets x {args.bars} bars = {args.assets * args.bars:,} bars")
             timed("load synthetic bars (not measured)", lambda: load(conn, args.assets, args.bars))
