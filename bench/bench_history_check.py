@@ -20,14 +20,12 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bench_indicators import load, timed  # noqa: E402
-from bench.common import fresh_database  # noqa: E402
+from bench.common import add_scale_arguments, fresh_database  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--assets", type=int, default=21817)
-    parser.add_argument("--bars", type=int, default=504)
-    parser.add_argument("--dbname", default="screener_bench_history")
+    add_scale_arguments(parser, "screener_bench_history")
     args = parser.parse_args()
     server = os.environ["DATABASE_URL"]
     url = fresh_database(args.dbname, server)

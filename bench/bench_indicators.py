@@ -23,7 +23,7 @@ import talib
 from talib import abstract
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import catalog_columns, fresh_database  # noqa: E402
+from bench.common import add_scale_arguments, catalog_columns, fresh_database  # noqa: E402
 
 PG_EPOCH = dt.date(2000, 1, 1)
 
@@ -186,9 +186,7 @@ def copy_in(conn, asset: np.ndarray, dates: np.ndarray, values: np.ndarray, colu
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--assets", type=int, default=21817)
-    parser.add_argument("--bars", type=int, default=504)
-    parser.add_argument("--dbname", default="screener_bench_indicators")
+    add_scale_arguments(parser, "screener_bench_indicators")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--skip-python", action="store_true",
                         help="skip the Python route (e.g. to measure the daily update at full scale sooner)")

@@ -5,6 +5,7 @@ Benchmarks import it as `bench.common` (each puts the project root on sys.path f
 """
 from __future__ import annotations
 
+import argparse
 import os
 
 import psycopg
@@ -15,6 +16,13 @@ from tests.dbutil import migrate, url_for
 # are both EODHD exchange US; Euronext counted on PA.
 SIZES = {"NYSE": ("US", 2339), "NASDAQ": ("US", 4086), "LSE": ("LSE", 3145), "FRA": ("F", 10209),
          "XETRA": ("XETRA", 691), "EURONEXT": ("PA", 890), "BME": ("MC", 239), "SIX": ("SW", 218)}
+
+
+def add_scale_arguments(parser: argparse.ArgumentParser, dbname: str) -> None:
+    """--assets, --bars and --dbname of the benchmarks on synthetic bars (bench_indicators.load)."""
+    parser.add_argument("--assets", type=int, default=21817)
+    parser.add_argument("--bars", type=int, default=504)
+    parser.add_argument("--dbname", default=dbname)
 
 
 def fresh_database(dbname: str, server: str | None = None) -> str:
