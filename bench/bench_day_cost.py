@@ -16,12 +16,10 @@ import argparse
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -29,6 +27,7 @@ from psycopg.types.json import Jsonb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import fresh_database  # noqa: E402
 from fetcher.calendars import load_calendars  # noqa: E402
 from eodhd_fake.market import REAL_SIZES, Market  # noqa: E402
 from fetcher.universe import sync_universe  # noqa: E402
@@ -53,13 +52,8 @@ def main() -> int:
     if not server_url:
         print("DATABASE_URL is not set (export DATABASE_URL=$(scripts/db.sh url))", file=sys.stderr)
         return 2
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + args.db))
     t0 = time.monotonic()
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {args.db} with (force)")
-        conn.execute(f"create database {args.db}")
-    subprocess.run([str(ROOT / "db" / "migrate.sh")], env=dict(os.environ, DATABASE_URL=url, MIGRATE_QUIET="1"),
-                   check=True)
+    url = fresh_database(args.db, server_url)
 
     per_exchange = sizes()
     market = Market(exchange_sizes={e: n + 20 for e, n in per_exchange.items()})

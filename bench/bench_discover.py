@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,11 +21,11 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.common import SIZES, add_universe, add_weekday_sessions, fresh_database  # noqa: E402,F401
+
 BENCH_DB = "bench_issue3"
 AS_OF = "2026-03-11 23:30+00"  # a Wednesday: every exchange's session is published
-# NYSE and NASDAQ are both EODHD exchange US; Euronext counted on PA.
-SIZES = {"NYSE": ("US", 2339), "NASDAQ": ("US", 4086), "LSE": ("LSE", 3145), "FRA": ("F", 10209),
-         "XETRA": ("XETRA", 691), "EURONEXT": ("PA", 890), "BME": ("MC", 239), "SIX": ("SW", 218)}
 
 
 def url_for(dbname: str) -> str:
@@ -36,27 +35,10 @@ def url_for(dbname: str) -> str:
 
 def build_database() -> str:
     """Fresh scratch database with the schema, calendars and 21,817 assets; returns its URL."""
-    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
-        conn.execute(f"drop database if exists {BENCH_DB} with (force)")
-        conn.execute(f"create database {BENCH_DB}")
-    url = url_for(BENCH_DB)
-    subprocess.run([str(ROOT / "db" / "migrate.sh")], env=dict(os.environ, DATABASE_URL=url, MIGRATE_QUIET="1"),
-                   check=True)
+    url = fresh_database(BENCH_DB)
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("""
-            insert into market.trading_sessions (exchange_code, session_date, open_at, close_at)
-            select e.exchange_code, d::date, (d::date + time '09:00') at time zone e.timezone,
-                   (d::date + e.session_close) at time zone e.timezone
-            from market.exchanges e cross join generate_series('2025-01-01'::date, '2026-12-31', '1 day') d
-            where extract(isodow from d) < 6""")
-        for venue, (exchange, n) in SIZES.items():
-            conn.execute("""
-                with ins as (
-                    insert into market.assets (ticker, symbol, exchange_code, listing_venue)
-                    select %(v)s || g || '.' || %(e)s, %(v)s || g, %(e)s, %(v)s
-                    from generate_series(1, %(n)s) g returning asset_id)
-                insert into pipeline.asset_processing_state (asset_id) select asset_id from ins""",
-                         {"v": venue[:3], "e": exchange, "n": n})
+        add_weekday_sessions(conn, "'2025-01-01'::date", "'2026-12-31'")
+        add_universe(conn)
         conn.execute("analyze")
         total = conn.execute("select count(*) from market.assets").fetchone()[0]
     assert total == 21817, total

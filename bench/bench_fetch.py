@@ -28,6 +28,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import fresh_database  # noqa: E402
 from fetcher.calendars import load_calendars  # noqa: E402
 from eodhd_fake import FakeEodhd  # noqa: E402
 from fetcher.universe import sync_universe  # noqa: E402
@@ -37,19 +38,8 @@ AS_OF = dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.timezone.utc)
 TOKEN = "bench-token"
 
 
-def url_for(base: str, dbname: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    return urlunsplit(urlsplit(base)._replace(path="/" + dbname))
-
-
 def build_db(server_url: str, dbname: str, tickers: int, tickers_dir: Path) -> str:
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {dbname} with (force)")
-        conn.execute(f"create database {dbname}")
-    url = url_for(server_url, dbname)
-    subprocess.run([str(ROOT / "db" / "migrate.sh")], env=dict(os.environ, DATABASE_URL=url, MIGRATE_QUIET="1"),
-                   check=True)
+    url = fresh_database(dbname, server_url)
     codes = [f"B{n:04d}.US" for n in range(tickers)]
     (tickers_dir / "nyse.txt").write_text("# bench universe\n" + "\n".join(codes) + "\n")
     with psycopg.connect(url, autocommit=True) as conn:

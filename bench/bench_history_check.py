@@ -20,22 +20,16 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bench_indicators import load, timed  # noqa: E402
-from tests.dbutil import migrate, url_for  # noqa: E402
+from bench.common import add_scale_arguments, fresh_database  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--assets", type=int, default=21817)
-    parser.add_argument("--bars", type=int, default=504)
-    parser.add_argument("--dbname", default="screener_bench_history")
+    add_scale_arguments(parser, "screener_bench_history")
     args = parser.parse_args()
     server = os.environ["DATABASE_URL"]
-    url = url_for(args.dbname, server)
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'drop database if exists "{args.dbname}" with (force)')
-        admin.execute(f'create database "{args.dbname}"')
+    url = fresh_database(args.dbname, server)
     try:
-        migrate(url)
         with psycopg.connect(url) as conn:
             print(f"scale: {args.assets} assets x {args.bars} bars = {args.assets * args.bars:,} bars")
             timed("load synthetic bars (not measured)", lambda: load(conn, args.assets, args.bars))

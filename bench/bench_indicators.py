@@ -23,7 +23,7 @@ import talib
 from talib import abstract
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.dbutil import migrate, url_for  # noqa: E402
+from bench.common import add_scale_arguments, catalog_columns, fresh_database  # noqa: E402
 
 PG_EPOCH = dt.date(2000, 1, 1)
 
@@ -186,33 +186,21 @@ def copy_in(conn, asset: np.ndarray, dates: np.ndarray, values: np.ndarray, colu
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--assets", type=int, default=21817)
-    parser.add_argument("--bars", type=int, default=504)
-    parser.add_argument("--dbname", default="screener_bench_indicators")
+    add_scale_arguments(parser, "screener_bench_indicators")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--skip-python", action="store_true",
                         help="skip the Python route (e.g. to measure the daily update at full scale sooner)")
     args = parser.parse_args()
     server = os.environ["DATABASE_URL"]
-    url = url_for(args.dbname, server)
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'drop database if exists "{args.dbname}" with (force)')
-        admin.execute(f'create database "{args.dbname}"')
+    url = fresh_database(args.dbname, server)
     try:
-        migrate(url)
         with psycopg.connect(url) as conn:
             print(f"scale: {args.assets} assets x {args.bars} bars = {args.assets * args.bars:,} bars")
             timed("load synthetic bars (not part of the comparison)", lambda: load(conn, args.assets, args.bars))
             conn.autocommit = True
             conn.execute("vacuum analyze market.stock_prices")
             conn.autocommit = False
-            cur = conn.execute("select * from market.indicator_catalog")
-            names = [d.name for d in cur.description]
-            catalog = [dict(zip(names, r)) for r in cur.fetchall()]
-            columns = [r[0] for r in conn.execute(
-                "select column_name from information_schema.columns where table_schema = 'market' "
-                "and table_name = 'technical_indicators' and column_name not in ('asset_id', 'trade_date') "
-                "order by ordinal_position")]
+            catalog, columns = catalog_columns(conn)
 
             def python_route():
                 conn.execute("truncate market.technical_indicators")

@@ -3,7 +3,7 @@
     DATABASE_URL=$(scripts/db.sh url) .venv/bin/python bench/bench_scale.py [--scales 1,5]
 
 For each scale a fresh database `bench_scale` (dropped at the end): weekday calendars, the
-real per-exchange sizes (bench_discover.SIZES) times the scale, every asset loaded up to the
+real per-exchange sizes (bench.common.SIZES) times the scale, every asset loaded up to the
 session before the business day (bench_discover.AS_OF, 2026-03-11) with fundamentals spread
 over the refresh interval, and indicator state for every asset. Then, timed:
 
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import bench_claim  # noqa: E402
 import bench_discover  # noqa: E402
 import bench_indicators  # noqa: E402
-from tests.dbutil import migrate, url_for  # noqa: E402
+from bench.common import SIZES, add_universe, add_weekday_sessions, fresh_database  # noqa: E402
 
 DB = "bench_scale"
 AS_OF = bench_discover.AS_OF  # 2026-03-11 23:30 UTC, a Wednesday
@@ -47,29 +47,17 @@ FOUR_BEHIND = "2026-03-05"
 
 
 def build(server: str, scale: float, base: int, bars: int) -> tuple[str, dict]:
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"drop database if exists {DB} with (force)")
-        admin.execute(f"create database {DB}")
-    url = url_for(DB, server)
-    migrate(url)
+    url = fresh_database(DB, server)
     t: dict[str, float] = {}
     with psycopg.connect(url, autocommit=True) as conn:
         t0 = time.perf_counter()
-        conn.execute("""
-            insert into market.trading_sessions (exchange_code, session_date, open_at, close_at)
-            select e.exchange_code, d::date, (d::date + time '09:00') at time zone e.timezone,
-                   (d::date + e.session_close) at time zone e.timezone
-            from market.exchanges e cross join generate_series('2025-01-01'::date, '2026-12-31', '1 day') d
-            where extract(isodow from d) < 6""")
+        add_weekday_sessions(conn, "'2025-01-01'::date", "'2026-12-31'")
         # SPY.US first: asset 1 is the indicators' benchmark (bench_indicators.compute's rule too)
         conn.execute("insert into market.assets (ticker, symbol, exchange_code, listing_venue)"
                      " values ('SPY.US', 'SPY', 'US', 'NYSE ARCA')")
-        for venue, (exchange, n) in bench_discover.SIZES.items():
-            conn.execute("""
-                insert into market.assets (ticker, symbol, exchange_code, listing_venue)
-                select %(v)s || g || '.' || %(e)s, %(v)s || g, %(e)s, %(v)s from generate_series(1, %(n)s) g""",
-                         {"v": venue[:3], "e": exchange, "n": round(n * scale) - (1 if venue == "NYSE" else 0)})
         conn.execute("insert into pipeline.asset_processing_state (asset_id) select asset_id from market.assets")
+        add_universe(conn, {venue: (exchange, round(n * scale) - (1 if venue == "NYSE" else 0))
+                            for venue, (exchange, n) in SIZES.items()})
         assets = conn.execute("select count(*) from market.assets").fetchone()[0]
         t["assets_s"] = time.perf_counter() - t0
 

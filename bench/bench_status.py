@@ -5,7 +5,7 @@ Run by hand (never inside `make test`):
     .venv/bin/python bench/bench_status.py [--rounds 5] [--keep]
 
 Builds a scratch database `bench_status` through db/migrate.sh: weekday calendars, the real
-per-exchange sizes (bench_discover.SIZES), states spread over current / behind / owed / failing /
+per-exchange sizes (bench.common.SIZES), states spread over current / behind / owed / failing /
 skipped with a dozen distinct errors, 60 executions over 30 days with 25,000 API calls a day
 (750,000 ledger rows) and a running execution with 21,817 open work items. Times the dashboard's
 reads and rendering in-process, the whole command as a subprocess, and the report (reads + PNG).
@@ -25,33 +25,16 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
-from bench_discover import SIZES, url_for  # noqa: E402  (the same universe as the planner's benchmark)
+from bench.common import add_universe, add_weekday_sessions, fresh_database  # noqa: E402
 
 BENCH_DB = "bench_status"
 
 
 def build_database() -> str:
-    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
-        conn.execute(f"drop database if exists {BENCH_DB} with (force)")
-        conn.execute(f"create database {BENCH_DB}")
-    url = url_for(BENCH_DB)
-    subprocess.run([str(ROOT / "db" / "migrate.sh")], env=dict(os.environ, DATABASE_URL=url, MIGRATE_QUIET="1"),
-                   check=True)
+    url = fresh_database(BENCH_DB)
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("""
-            insert into market.trading_sessions (exchange_code, session_date, open_at, close_at)
-            select e.exchange_code, d::date, (d::date + time '09:00') at time zone e.timezone,
-                   (d::date + e.session_close) at time zone e.timezone
-            from market.exchanges e cross join generate_series(current_date - 500, current_date + 30, '1 day') d
-            where extract(isodow from d) < 6""")
-        for venue, (exchange, n) in SIZES.items():
-            conn.execute("""
-                with ins as (
-                    insert into market.assets (ticker, symbol, exchange_code, listing_venue)
-                    select %(v)s || g || '.' || %(e)s, %(v)s || g, %(e)s, %(v)s
-                    from generate_series(1, %(n)s) g returning asset_id)
-                insert into pipeline.asset_processing_state (asset_id) select asset_id from ins
-                on conflict do nothing""", {"v": venue[:3], "e": exchange, "n": n})
+        add_weekday_sessions(conn, "current_date - 500", "current_date + 30")
+        add_universe(conn)  # the same universe as the planner's benchmark
         # state by asset_id % 100: 0-79 current, 80-89 behind, 90-94 owed, 95-97 failing, 98-99 skipped
         conn.execute("""
             with x as (

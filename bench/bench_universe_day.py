@@ -47,11 +47,11 @@ from fetcher.config import TICKERS_DIR  # noqa: E402
 from eodhd_fake import FakeEodhd  # noqa: E402
 from eodhd_fake.market import Market  # noqa: E402
 from fetcher.universe import sync_universe  # noqa: E402
-from tests.dbutil import migrate, url_for  # noqa: E402
+from bench.common import catalog_columns, fresh_database  # noqa: E402
 
 DB = "bench_universe_day"
 TOKEN = "BENCH-UNIVERSE-TOKEN"
-# The real universe by file (bench_discover.SIZES: 21,817); Euronext's 890 spread over its four
+# The real universe by file (bench.common.SIZES: 21,817); Euronext's 890 spread over its four
 # EODHD exchanges like the local server's REAL_SIZES (PA 68 %, AS 16 %, BR 12 %, LS 5 %).
 UNIVERSE = {
     "nyse": {"US": 2339}, "nasdaq": {"US": 4086}, "lse": {"LSE": 3145}, "frankfurt": {"F": 10209},
@@ -113,15 +113,6 @@ def universe_files(market: Market, directory: Path) -> dict[str, list[str]]:
     for u, codes in files.items():
         (directory / f"{u}.txt").write_text("# bench universe\n" + "\n".join(codes) + "\n")
     return files
-
-
-def fresh_database(server: str) -> str:
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"drop database if exists {DB} with (force)")
-        admin.execute(f"create database {DB}")
-    url = url_for(DB, server)
-    migrate(url)
-    return url
 
 
 def build_universe(url: str, market: Market, tmp: Path) -> int:
@@ -211,7 +202,7 @@ def server_counts(fake: FakeEodhd) -> dict:
 
 
 def initial_load(server: str, args, market: Market, tmp: Path) -> dict:
-    url = fresh_database(server)
+    url = fresh_database(DB, server)
     build_universe(url, market, tmp)
     days: list[dict] = []
     day = LOAD_START
@@ -347,19 +338,8 @@ def sizes(conn) -> dict:
     return out
 
 
-def catalog_columns(conn) -> tuple[list[dict], list[str]]:
-    cur = conn.execute("select * from market.indicator_catalog")
-    names = [d.name for d in cur.description]
-    catalog = [dict(zip(names, r)) for r in cur.fetchall()]
-    columns = [r[0] for r in conn.execute(
-        "select column_name from information_schema.columns where table_schema = 'market' "
-        "and table_name = 'technical_indicators' and column_name not in ('asset_id', 'trade_date') "
-        "order by ordinal_position")]
-    return catalog, columns
-
-
 def steady_day(server: str, args, market: Market, tmp: Path) -> dict:
-    url = fresh_database(server)
+    url = fresh_database(DB, server)
     build_universe(url, market, tmp)
     res: dict = {"bars_per_asset": args.bars}
     with psycopg.connect(url) as conn:

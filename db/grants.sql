@@ -22,6 +22,7 @@ insert into pipeline.function_grants (function_name, granted_to, is_security_def
 ('pipeline.record_success', '{fetcher}', true, 'a work item is done'),
 ('pipeline.record_failure', '{fetcher}', true, 'a work item failed (backoff, quota, provider circuit)'),
 ('pipeline.sync_universe', '{fetcher}', true, 'python -m fetcher sync-universe (the DAGs'' sync_universe task)'),
+('market.is_valid_ticker', '{fetcher}', false, 'check constraint of market.assets; sync-universe checks the files with it'),
 -- airflow: runs, planning, indicators, the screener, maintenance
 ('pipeline.start_execution', '{airflow}', true, 'the start_execution task of every DAG'),
 ('pipeline.discover_delta', '{airflow}', true, 'the discover task: plans the work items'),
@@ -60,7 +61,6 @@ insert into pipeline.function_grants (function_name, granted_to, is_security_def
 ('pipeline._merge_parts', '{}', false, 'internal: record_success'),
 ('pipeline._prune_batch', '{}', false, 'internal: prune_logs_batch'),
 ('pipeline._retention_cutoffs', '{}', false, 'internal: prune_logs, prune_logs_batch'),
-('market.is_valid_ticker', '{}', false, 'internal: check constraint of market.assets'),
 ('market.ema', '{}', false, 'internal: indicator aggregate (its final function calls internal helpers)'),
 ('market.wilder', '{}', false, 'internal: indicator aggregate'),
 ('market.moving_sum', '{}', false, 'internal: indicator aggregate'),

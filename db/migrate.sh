@@ -4,7 +4,10 @@
 #      together with its row in pipeline.schema_migrations (file name + sha256 checksum);
 #      a landed migration whose file changed afterwards is refused;
 #   2. re-applies every file of db/functions/, db/aggregates/ and then db/views/ (desired state,
-#      `create or replace`), one transaction per file;
+#      `create or replace`), one transaction per file. A function whose result is a view's row
+#      lives in db/views/ as db/views/<schema>.<name>.sql (one object per file, named after it):
+#      it is dropped before the views are re-applied (a materialized view's file drops and
+#      re-creates its view) and created after all of them;
 #   3. applies db/grants.sql: who may execute and read what (desired state).
 # Idempotent: a second run on a migrated database changes nothing.
 #   usage: DATABASE_URL=postgresql://... db/migrate.sh
@@ -51,9 +54,24 @@ for file in "$DB_DIR"/[0-9][0-9][0-9][0-9]_*.sql; do
   applied=$((applied + 1))
 done
 
+# A file of db/views/ that creates a function (e.g. market.run_screen, which returns rows of
+# market.screener_latest): dropped first by its file name, created after every view.
+creates_function() { grep -qiE '^create (or replace )?function' "$1"; }
+view_functions=()
+views=()
+for file in "$DB_DIR"/views/*.sql; do
+  [[ -e "$file" ]] || continue
+  if creates_function "$file"; then
+    view_functions+=("$file")
+    run_psql -c "drop function if exists $(basename "$file" .sql)"
+  else
+    views+=("$file")
+  fi
+done
+
 # Function bodies may call functions defined in later files: check them at run time.
 reapplied=0
-for file in "$DB_DIR"/functions/*.sql "$DB_DIR"/aggregates/*.sql "$DB_DIR"/views/*.sql; do
+for file in "$DB_DIR"/functions/*.sql "$DB_DIR"/aggregates/*.sql "${views[@]}" "${view_functions[@]}"; do
   [[ -e "$file" ]] || continue
   PGOPTIONS="-c check_function_bodies=off" run_psql --single-transaction -f "$file"
   reapplied=$((reapplied + 1))

@@ -1,7 +1,11 @@
 """Read config/tickers/<universe>.txt and sync them with pipeline.sync_universe.
 
 One EODHD code per line (AAPL.US), `#` starts a comment, blank lines are ignored.
-A malformed line is an error naming the file and line number, never silently skipped.
+What a well-formed code is, is the database's rule: market.is_valid_ticker, the check constraint
+of market.assets. The file check asks it for every code of every file in one query
+(malformed_codes); the allowed exchanges come from market.universes. A bad line is an error
+naming the file, the line number and the code, never silently skipped, and nothing is synced
+while any file has one.
 A file without any code would deactivate its whole universe: syncing it is an error unless
 allow_empty (`sync-universe --allow-empty`) says that is meant.
 """
@@ -10,12 +14,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
-CODE = re.compile(r"^[A-Z0-9][A-Z0-9&_-]{0,29}\.[A-Z][A-Z0-9]{0,9}$")
+# A mirror of market.is_valid_ticker for fetcher/refresh.py, which drops malformed codes of the
+# provider's listings before it writes a file (without asking the database). The file check
+# below does not use it. tests/test_universe_files.py proves the two agree: the database's
+# pattern is this text (`$` there, `\Z` here: Python's `$` also matches before a final newline)
+# and both answer alike on a few thousand codes.
+CODE = re.compile(r"^[A-Z0-9][A-Z0-9&_-]{0,29}\.[A-Z][A-Z0-9]{0,9}\Z")
+EXAMPLE = "expected SYMBOL.EXCHANGE, e.g. AAPL.US"
 
 
 class UniverseFileError(ValueError):
@@ -29,33 +40,74 @@ class UniverseFile:
     tickers: list[str]
 
 
-def parse_universe_file(path: Path, allowed_exchanges: set[str] | None = None) -> UniverseFile:
-    """Parse one file; raise UniverseFileError listing every bad line as path:line."""
-    tickers: list[str] = []
-    seen: dict[str, int] = {}
-    problems: list[str] = []
+def read_codes(path: Path) -> list[tuple[int, str]]:
+    """(line number, text) of every line holding a code: `#` starts a comment, blank lines are skipped."""
+    codes = []
     for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
-        if not line:
+        if line:
+            codes.append((lineno, line))
+    return codes
+
+
+def malformed_codes(conn: psycopg.Connection, codes: Iterable[str]) -> set[str]:
+    """The codes market.is_valid_ticker refuses, all asked in one query: the database owns the rule.
+
+    (A text with a NUL character cannot be sent as text at all: it is malformed without asking.)
+    """
+    unique = set(codes)
+    sendable = sorted(c for c in unique if "\x00" not in c)
+    with conn.cursor() as cur:
+        cur.execute(
+            "select coalesce(array_agg(t.code), '{}') from unnest(%s::text[]) as t (code)"
+            " where not market.is_valid_ticker(t.code)",
+            (sendable,),
+        )
+        return set(cur.fetchone()[0]) | (unique - set(sendable))
+
+
+def file_problems(
+    path: Path,
+    codes: list[tuple[int, str]],
+    allowed_exchanges: set[str] | None,
+    malformed: Collection[str] = (),
+) -> list[str]:
+    """Every bad line of one file as `path:line: ...`: a code in `malformed`, one on an exchange
+    not in allowed_exchanges, a duplicate."""
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for lineno, code in codes:
+        if code in malformed:
+            problems.append(f"{path}:{lineno}: malformed EODHD code {code!r} ({EXAMPLE})")
             continue
-        if not CODE.match(line):
-            problems.append(f"{path}:{lineno}: malformed EODHD code {line!r} (expected SYMBOL.EXCHANGE, e.g. AAPL.US)")
-            continue
-        exchange = line.rsplit(".", 1)[1]
+        exchange = code.rpartition(".")[2] if "." in code else ""
         if allowed_exchanges is not None and exchange not in allowed_exchanges:
             problems.append(
-                f"{path}:{lineno}: {line!r} is on exchange {exchange}, "
+                f"{path}:{lineno}: {code!r} is on exchange {exchange or '(none)'}, "
                 f"not one of {', '.join(sorted(allowed_exchanges))} allowed in {path.name}"
             )
             continue
-        if line in seen:
-            problems.append(f"{path}:{lineno}: duplicate code {line!r} (first on line {seen[line]})")
+        if code in seen:
+            problems.append(f"{path}:{lineno}: duplicate code {code!r} (first on line {seen[code]})")
             continue
-        seen[line] = lineno
-        tickers.append(line)
+        seen[code] = lineno
+    return problems
+
+
+def parse_universe_file(
+    path: Path, allowed_exchanges: set[str] | None = None, conn: psycopg.Connection | None = None
+) -> UniverseFile:
+    """Parse one file; raise UniverseFileError listing every bad line as path:line.
+
+    With conn, the database judges each code (malformed_codes); without, only exchanges and
+    duplicates are checked (a file read back after refresh-universe wrote it).
+    """
+    codes = read_codes(path)
+    malformed = malformed_codes(conn, (c for _, c in codes)) if conn is not None else set()
+    problems = file_problems(path, codes, allowed_exchanges, malformed)
     if problems:
         raise UniverseFileError("\n".join(problems))
-    return UniverseFile(universe=path.stem, path=path, tickers=tickers)
+    return UniverseFile(universe=path.stem, path=path, tickers=[c for _, c in codes])
 
 
 def universe_exchanges(conn: psycopg.Connection) -> dict[str, set[str]]:
@@ -72,19 +124,30 @@ def check_universe_dir(directory: Path) -> None:
         raise UniverseFileError(f"universe directory {directory} is not a directory")
 
 
-def read_universe_dir(directory: Path, allowed: dict[str, set[str]]) -> list[UniverseFile]:
-    """Parse every <universe>.txt of the directory; unknown file names are errors too."""
+def read_universe_dir(
+    conn: psycopg.Connection, directory: Path, allowed: dict[str, set[str]] | None = None
+) -> list[UniverseFile]:
+    """Parse every <universe>.txt of the directory and check it against the database: unknown
+    file names, malformed codes (every file's codes in one query), codes of another exchange and
+    duplicates are errors, all of them listed in one UniverseFileError.
+
+    allowed: the exchanges of each universe (default: read from market.universes).
+    """
     check_universe_dir(directory)
-    files: list[UniverseFile] = []
+    if allowed is None:
+        allowed = universe_exchanges(conn)
     problems: list[str] = []
+    found: dict[Path, list[tuple[int, str]]] = {}
     for path in sorted(directory.glob("*.txt")):
         if path.stem not in allowed:
             problems.append(f"{path}: no universe named {path.stem!r} in market.universes")
             continue
-        try:
-            files.append(parse_universe_file(path, allowed[path.stem]))
-        except UniverseFileError as exc:
-            problems.append(str(exc))
+        found[path] = read_codes(path)
+    malformed = malformed_codes(conn, (code for codes in found.values() for _, code in codes))
+    files: list[UniverseFile] = []
+    for path, codes in found.items():
+        problems += file_problems(path, codes, allowed[path.stem], malformed)
+        files.append(UniverseFile(universe=path.stem, path=path, tickers=[c for _, c in codes]))
     if problems:
         raise UniverseFileError("\n".join(problems))
     return files
@@ -131,7 +194,7 @@ def sync_universe(
                 f"no universe named {', '.join(map(repr, unknown))} in market.universes"
                 f" (known: {', '.join(sorted(allowed))})"
             )
-    files = read_universe_dir(directory, allowed)
+    files = read_universe_dir(conn, directory, allowed)
     if only:
         missing = sorted(set(only) - {f.universe for f in files})
         if missing:

@@ -29,28 +29,6 @@ CODES = ["AAPL.US", "MSFT.US", "SPY.US", "KO.US", "DELISTED1.US"]
 HISTORY_START = dt.date(2025, 1, 2)
 
 
-def ensure_run_screen(conn: psycopg.Connection) -> None:
-    """A stand-in for market.screens / market.run_screen while db/ does not define them yet
-    (created only inside the test database; the agreed interface)."""
-    conn.execute("""
-        create table if not exists market.screens (
-            screen_name text primary key, description text not null, predicate text not null,
-            order_by text, columns text[] not null default '{}')""")
-    if conn.execute("select to_regprocedure('market.run_screen(text)')").fetchone()[0] is None:
-        conn.execute("""
-            create function market.run_screen(p_screen_name text) returns setof market.screener_latest
-            language plpgsql stable set search_path = '' as $$
-            declare v market.screens;
-            begin
-                select * into v from market.screens as s where s.screen_name = p_screen_name;
-                if not found then
-                    raise exception 'unknown screen: %', p_screen_name using errcode = '22023';
-                end if;
-                return query execute 'select * from market.screener_latest where ' || v.predicate
-                    || ' order by ' || coalesce(v.order_by, 'ticker');
-            end $$""")
-
-
 def png_size(path: Path) -> tuple[int, int]:
     """Width and height from a PNG's IHDR chunk, after checking the signature and the chunk's CRC."""
     data = path.read_bytes()
@@ -90,7 +68,6 @@ def pipeline_db(tmp_path_factory) -> str:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("select market.refresh_indicators(%s)", (TODAY,))
             conn.execute("select market.refresh_screener()")
-            ensure_run_screen(conn)
         yield url
     finally:
         with psycopg.connect(url_for("postgres"), autocommit=True) as conn:

@@ -14,8 +14,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.test_screener_pictures import ensure_run_screen
-
 ROOT = Path(__file__).resolve().parent.parent
 DAY1, DAY2 = "2026-11-23", "2026-11-24"
 LONG_NAME = "Alpha Holdings Incorporated International"
@@ -44,7 +42,6 @@ def screens_db(db_url):
                     "insert into market.technical_indicators (asset_id, trade_date, rsi_14, sma_200, macd_hist)"
                     " values (%s, %s, %s, %s, %s)", (asset_id, day, rsi, sma200, hist))
         conn.execute("select market.refresh_screener()")
-        ensure_run_screen(conn)
         conn.execute("""
             insert into market.screens (screen_name, description, predicate, order_by, columns) values
             ('test_oversold', 'RSI 14 below 40 above the 200-day average', 'rsi_14 < 40 and adjusted_close > sma_200',

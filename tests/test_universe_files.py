@@ -1,13 +1,25 @@
-"""Universe files: the committed ones parse; a malformed line names file and line."""
+"""Universe files: the committed ones parse; a malformed line names file, line and code; what a
+well-formed code is, is the database's rule (market.is_valid_ticker), and fetcher.universe.CODE,
+the mirror refresh-universe uses, agrees with it."""
 from __future__ import annotations
 
 import datetime as dt
+import random
+import re
 
 import psycopg
 import pytest
 
 from fetcher.config import TICKERS_DIR
-from fetcher.universe import UniverseFileError, parse_universe_file, read_universe_dir, sync_universe
+from fetcher.universe import (
+    CODE,
+    UniverseFileError,
+    parse_universe_file,
+    read_codes,
+    read_universe_dir,
+    sync_universe,
+    universe_exchanges,
+)
 
 ALLOWED = {
     "nyse": {"US"}, "nasdaq": {"US"}, "lse": {"LSE"}, "frankfurt": {"F"}, "xetra": {"XETRA"},
@@ -15,29 +27,114 @@ ALLOWED = {
 }
 
 
-def test_committed_universe_parses_with_every_exchange():
-    files = {f.universe: f for f in read_universe_dir(TICKERS_DIR, ALLOWED)}
+def test_committed_universe_parses_with_every_exchange(postgresql):
+    assert universe_exchanges(postgresql) == ALLOWED
+    files = {f.universe: f for f in read_universe_dir(postgresql, TICKERS_DIR)}
     assert set(files) == set(ALLOWED)
     for name, f in files.items():
         assert len(f.tickers) >= 10, name
 
 
-def test_bad_line_reports_file_and_line(tmp_path):
+def test_bad_line_reports_file_and_line(postgresql, tmp_path):
     path = tmp_path / "nyse.txt"
-    path.write_text("# header\nIBM.US\n\nibm us\nKO.US # comment\nSAP.XETRA\nIBM.US\n")
+    path.write_text("# header\nIBM.US\n\nibm us\nKO.US # comment\nSAP.XETRA\nIBM.US\nko.us\n")
     with pytest.raises(UniverseFileError) as err:
-        parse_universe_file(path, {"US"})
+        parse_universe_file(path, {"US"}, postgresql)
     text = str(err.value)
     assert f"{path}:4: malformed EODHD code 'ibm us'" in text
     assert f"{path}:6: 'SAP.XETRA' is on exchange XETRA" in text
     assert f"{path}:7: duplicate code 'IBM.US' (first on line 2)" in text
+    assert f"{path}:8: malformed EODHD code 'ko.us'" in text  # the shape first, not "exchange us"
 
 
-def test_unknown_universe_file_is_an_error(tmp_path):
+def test_without_a_database_only_exchanges_and_duplicates_are_checked(tmp_path):
+    """parse_universe_file without a connection (a file refresh-universe just wrote) judges no shape."""
+    path = tmp_path / "nyse.txt"
+    path.write_text("IBM.US\nibm us\nIBM.US\n")
+    with pytest.raises(UniverseFileError) as err:
+        parse_universe_file(path, {"US"})
+    text = str(err.value)
+    assert f"{path}:2: 'ibm us' is on exchange (none)" in text
+    assert f"{path}:3: duplicate code 'IBM.US' (first on line 1)" in text
+    assert "malformed" not in text
+
+
+def test_unknown_universe_file_is_an_error(postgresql, tmp_path):
     (tmp_path / "nyse.txt").write_text("IBM.US\n")
     (tmp_path / "moon.txt").write_text("ROCK.MOON\n")
     with pytest.raises(UniverseFileError, match="moon.txt: no universe named 'moon'"):
-        read_universe_dir(tmp_path, ALLOWED)
+        read_universe_dir(postgresql, tmp_path)
+
+
+def test_the_database_decides_what_a_well_formed_code_is(postgresql, tmp_path):
+    """The file check asks market.is_valid_ticker: a rule changed there is the rule of the files,
+    reported with file and line before anything is written."""
+    postgresql.execute(r"""
+        create or replace function market.is_valid_ticker(p_ticker text) returns boolean
+        language sql immutable parallel safe set search_path = ''
+        as $$ select p_ticker ~ '^[A-Z0-9][A-Z0-9&_-]{0,29}\.[A-Z][A-Z0-9]{0,9}$' and p_ticker !~ '^Z' $$""")
+    (tmp_path / "nyse.txt").write_text("IBM.US\nZZZ.US\n")
+    with pytest.raises(UniverseFileError) as err:
+        sync_universe(postgresql, tmp_path, dt.date(2026, 11, 25))
+    assert str(err.value) == f"{tmp_path / 'nyse.txt'}:2: malformed EODHD code 'ZZZ.US' (expected SYMBOL.EXCHANGE, e.g. AAPL.US)"
+    assert postgresql.execute("select count(*) from market.assets").fetchone()[0] == 0
+
+
+def test_the_fetcher_role_may_check_and_sync_the_files(db_url, tmp_path):
+    """sync-universe runs as the fetcher's role (the DAGs' sync_universe task): it may ask the rule."""
+    from tests.test_roles import role_url
+
+    (tmp_path / "nyse.txt").write_text("IBM.US\nKO.US\n")
+    (tmp_path / "lse.txt").write_text("BP.LSE\nbp.lse\n")
+    with psycopg.connect(role_url(db_url, "fetcher"), autocommit=True) as conn:
+        with pytest.raises(UniverseFileError, match=r"lse.txt:2: malformed EODHD code 'bp.lse'"):
+            sync_universe(conn, tmp_path, dt.date(2026, 11, 25))
+        (tmp_path / "lse.txt").write_text("BP.LSE\n")
+        result = sync_universe(conn, tmp_path, dt.date(2026, 11, 25))
+    assert result["nyse"]["added"] == 2 and result["lse"]["added"] == 1
+
+
+def _corpus() -> list[str]:
+    """Committed codes, codes at and past every bound, and a few thousand random mutations of them."""
+    committed = [c for path in sorted(TICKERS_DIR.glob("*.txt")) for _, c in read_codes(path)]
+    edges = [
+        "", ".", "A.", ".US", "A.U", "A.1US", "1.U1", "BRK-B.US", "BT-A.LSE", "A&B.US", "A_B.US", "-A.US",
+        "&A.US", "A.B.US", "AAPL.us", "aapl.US", " AAPL.US", "AAPL.US ", "AAPL.US\n", "AAPL.US\r", "\nAAPL.US",
+        "AAPL\n.US", "A" * 30 + ".US", "A" * 31 + ".US", "A.ABCDEFGHIJ", "A.ABCDEFGHIJK", "ÄAPL.US", "AAPL.ÜS",
+        "١٢.US", "AAPL.US١", "ＡＡＰＬ.US", "AAPL．US", "ß.US", "AAPL.ſ", "K.US",
+    ]
+    rng = random.Random(15)
+    alphabet = "ABZaz09.&_-#/ \t\nÄéßı١Ｚ$^\\"
+    mutated = []
+    for _ in range(4000):
+        code = list(rng.choice(committed))
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(code) + 1)
+            op = rng.random()
+            if op < 0.4:
+                code.insert(i, rng.choice(alphabet))
+            elif op < 0.7 and i < len(code):
+                code[i] = rng.choice(alphabet)
+            elif i < len(code):
+                del code[i]
+        mutated.append("".join(code))
+    return committed + edges + mutated
+
+
+def test_the_python_mirror_agrees_with_the_database(postgresql):
+    """CODE (refresh-universe's offline filter) is the database's rule: same pattern text (bar the
+    end anchor, see fetcher/universe.py) and the same answer on every code of the corpus."""
+    source = postgresql.execute(
+        "select prosrc from pg_proc where oid = 'market.is_valid_ticker(text)'::regprocedure").fetchone()[0]
+    db_pattern = re.search(r"p_ticker ~ '([^']*)'", source).group(1)
+    assert db_pattern.endswith("$") and CODE.pattern == db_pattern[:-1] + r"\Z"
+
+    corpus = _corpus()
+    answers = dict(postgresql.execute(
+        "select t.code, market.is_valid_ticker(t.code) from unnest(%s::text[]) as t (code)", (corpus,)).fetchall())
+    disagree = [c for c in corpus if bool(CODE.match(c)) != answers[c]]
+    assert disagree == []
+    assert 0 < sum(answers.values()) < len(answers)  # both kinds are in the corpus
 
 
 def test_sync_committed_universe_is_idempotent(postgresql):

@@ -8,7 +8,7 @@ the kind (settings.py), so the DAG files are the same in both modes.
 Secrets never travel on a command line or into a log: in Kubernetes mode the pod reads them
 from a Secret through secretKeyRef; locally the process gets them in its environment from the
 Airflow connections `screener_db_fetcher` (else `screener_db`) and `eodhd_api`, and every line it
-prints is redacted. The fetcher connects as a login role of screener_fetcher (db/0014_roles.sql).
+prints is redacted by the fetcher's own `fetcher.config.redact` (one rule for both sides). The fetcher connects as a login role of screener_fetcher (db/0014_roles.sql).
 """
 from __future__ import annotations
 
@@ -179,17 +179,27 @@ def eodhd_base_url(conn) -> str:
     return f"{scheme}://{host}{port}{path}"
 
 
-def redact(line: str, secrets: list[str]) -> str:
-    for s in secrets:
-        if s:
-            line = line.replace(s, "***")
-    return re.sub(r"(api_token=)[^&\s'\"]+", r"\1***", line)
+def fetcher_redact():
+    """`fetcher.config.redact`: the one rule for what a log line must not show (tokens, URL passwords).
+
+    Imported here, not at the top of the module: in Kubernetes mode only dags/ is deployed (git-sync,
+    k8s/airflow-values.yaml) and this local path is never taken. The local fetcher runs as
+    `python -m fetcher` from PROJECT_ROOT, so the package is there; the root is appended to sys.path
+    (as the child process sees it) when the Airflow process does not have it already.
+    """
+    root = str(settings.PROJECT_ROOT)
+    if root not in sys.path:
+        sys.path.append(root)
+    from fetcher.config import redact
+
+    return redact
 
 
 def run_fetcher_process(argv: list[str]) -> None:
     """Run `python -m fetcher <argv>` from the project root; its output goes to the task log."""
     from airflow.sdk.exceptions import AirflowException
 
+    redact = fetcher_redact()
     env, secrets = fetcher_environment()
     cmd = [sys.executable, "-m", "fetcher", *argv]
     log.info("running: python -m fetcher %s", " ".join(argv))
@@ -197,7 +207,7 @@ def run_fetcher_process(argv: list[str]) -> None:
                             stderr=subprocess.STDOUT, text=True, bufsize=1)
     assert proc.stdout is not None
     for line in proc.stdout:
-        log.info("%s", redact(line.rstrip("\n"), secrets))
+        log.info("%s", redact(line.rstrip("\n"), *secrets))
     code = proc.wait()
     if code != 0:
         raise AirflowException(f"python -m fetcher {argv[0]} exited with status {code}")

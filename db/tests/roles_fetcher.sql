@@ -1,7 +1,7 @@
 -- The fetcher's group role (set role): what a fetcher worker does works (register, claim,
 -- heartbeat, land, ingest, record, its own status queries, sync-universe); everything else is refused.
 begin;
-select plan(24);
+select plan(25);
 
 -- setup (as the owner): US calendar, one asset one session behind, an execution planned
 select tests.add_sessions('US', '2026-01-01', '2026-01-31');
@@ -34,6 +34,8 @@ select lives_ok(
     $$select pipeline.sync_universe('nyse', array['NEWCO.US'], '2026-01-09', false)$$,
     'the fetcher syncs the universe (the DAGs'' sync_universe task)'
 );
+select is(market.is_valid_ticker('NEWCO.US'), true,
+          'the fetcher asks the database whether a code is well formed (sync-universe''s file check)');
 
 -- test: the fetcher's own status queries (fetcher/run.py, universe.py, refresh.py)
 select is(
