@@ -12,7 +12,7 @@ DATABASE_URL := $(shell $(ROOT)/scripts/db.sh url)
 endif
 export DATABASE_URL
 
-.PHONY: help setup db db-stop migrate psql load demo test test-pg16 lint clean airflow
+.PHONY: help setup db db-stop migrate psql load demo test test-pg16 lint format clean airflow
 .PHONY: chart report status screen
 
 help: ## list the targets
@@ -47,10 +47,16 @@ demo: setup migrate ## run the main job on the embedded defaults and print a sum
 airflow: setup migrate ## Airflow UI and scheduler (airflow standalone) on this database and dags/
 	@$(ROOT)/scripts/airflow.sh standalone
 
-lint: setup ## sqlfluff on the SQL
+lint: setup ## sqlfluff on the SQL; ruff lint and format check on the Python (settings: pyproject.toml)
 	@$(VENV)/bin/sqlfluff lint db --disable-progress-bar
+	@$(VENV)/bin/ruff check $(ROOT)
+	@$(VENV)/bin/ruff format --check $(ROOT)
 
-test: setup db ## run every test: sqlfluff, pgTAP (pg_prove) on PostgreSQL 15 and 16, and pytest
+format: setup ## ruff: sort imports, apply the safe fixes and format the Python
+	@$(VENV)/bin/ruff check --fix --select I $(ROOT)
+	@$(VENV)/bin/ruff format $(ROOT)
+
+test: setup db ## run every test: sqlfluff, ruff, pgTAP (pg_prove) on PostgreSQL 15 and 16, and pytest
 	@$(ROOT)/scripts/test.sh
 
 test-pg16: setup ## the SQL suite (migrate twice + pgTAP) on PostgreSQL 16 (binaries from the pgserver wheel)

@@ -8,6 +8,7 @@ Run by hand (never inside `make test`), after bench/bench_discover.py built `ben
 Each round plans every asset 4 sessions behind (one prices item each), then the workers, each
 its own process and connection, start together and claim until nothing is left. Prints items/s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,10 @@ def worker(url: str, execution_id: int, batch: int, barrier, out) -> None:
         claimed = 0
         ids = []
         while True:
-            rows = conn.execute("select work_item_id from pipeline.claim_work(%s, %s, %s, '10 minutes')",
-                                (execution_id, f"bench-{os.getpid()}", batch)).fetchall()
+            rows = conn.execute(
+                "select work_item_id from pipeline.claim_work(%s, %s, %s, '10 minutes')",
+                (execution_id, f"bench-{os.getpid()}", batch),
+            ).fetchall()
             if not rows:
                 break
             claimed += len(rows)
@@ -44,10 +47,12 @@ def worker(url: str, execution_id: int, batch: int, barrier, out) -> None:
 
 def one_round(url: str, r: int, workers: int, batch: int) -> tuple[float, int]:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("select pipeline.finish_execution(execution_id) from pipeline.process_executions "
-                     "where status = 'running'")
-        eid = conn.execute("select pipeline.start_execution('bench_claim', %s, %s, '{}')",
-                           (f"claim-{r}-{time.time()}", AS_OF)).fetchone()[0]
+        conn.execute(
+            "select pipeline.finish_execution(execution_id) from pipeline.process_executions where status = 'running'"
+        )
+        eid = conn.execute(
+            "select pipeline.start_execution('bench_claim', %s, %s, '{}')", (f"claim-{r}-{time.time()}", AS_OF)
+        ).fetchone()[0]
         planned = conn.execute("select pipeline.discover_delta(%s, %s)", (eid, AS_OF)).fetchone()[0]["planned_items"]
         conn.execute("vacuum analyze pipeline.work_items")
     barrier = mp.Barrier(workers + 1)
@@ -83,8 +88,10 @@ def main() -> None:
     for r in range(args.rounds):
         rate, total = one_round(url, r, args.workers, args.batch)
         rates.append(rate)
-        print(f"  round {r + 1}: {total} items claimed by {args.workers} workers in batches of {args.batch}: "
-              f"{rate:,.0f} items/s")
+        print(
+            f"  round {r + 1}: {total} items claimed by {args.workers} workers in batches of {args.batch}: "
+            f"{rate:,.0f} items/s"
+        )
     print(f"claim_work median {statistics.median(rates):,.0f} items/s (no item claimed twice)")
 
 

@@ -10,6 +10,7 @@ prices only (components ["prices"]) and the default (prices and fundamentals).
 
     DATABASE_URL=$(scripts/db.sh url) .venv/bin/python bench/bench_day_cost.py [--day 2026-11-24]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,13 +29,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import fresh_database  # noqa: E402
-from fetcher.calendars import load_calendars  # noqa: E402
 from eodhd_fake.market import REAL_SIZES, Market  # noqa: E402
+from fetcher.calendars import load_calendars  # noqa: E402
 from fetcher.universe import sync_universe  # noqa: E402
 
 TOTAL = 21_817
-UNIVERSE_OF = {"US": "nyse", "LSE": "lse", "F": "frankfurt", "XETRA": "xetra", "PA": "euronext", "AS": "euronext",
-               "BR": "euronext", "LS": "euronext", "MC": "bme", "SW": "six", "GBOND": "bonds"}
+UNIVERSE_OF = {
+    "US": "nyse",
+    "LSE": "lse",
+    "F": "frankfurt",
+    "XETRA": "xetra",
+    "PA": "euronext",
+    "AS": "euronext",
+    "BR": "euronext",
+    "LS": "euronext",
+    "MC": "bme",
+    "SW": "six",
+    "GBOND": "bonds",
+}
 
 
 def sizes() -> dict[str, int]:
@@ -62,7 +74,7 @@ def main() -> int:
         for exchange, n in per_exchange.items():
             codes = market.universe(exchange)
             files.setdefault(UNIVERSE_OF[exchange], []).extend(codes[:n])
-    as_of = dt.datetime.combine(args.day, dt.time(23, 30), tzinfo=dt.timezone.utc)
+    as_of = dt.datetime.combine(args.day, dt.time(23, 30), tzinfo=dt.UTC)
 
     with tempfile.TemporaryDirectory() as tmp, psycopg.connect(url, autocommit=True) as conn:
         for universe, codes in files.items():
@@ -111,8 +123,18 @@ def main() -> int:
                 "by_exchange_cost": {e: v["cost"] for e, v in sorted(plan["by_exchange"].items())},
                 "discover_delta_s": round(plan_s, 2),
             }
-    print(json.dumps({"day": args.day.isoformat(), "assets": assets, "per_exchange": per_exchange,
-                      "setup_s": round(setup_s, 1), "plans": plans}, indent=2))
+    print(
+        json.dumps(
+            {
+                "day": args.day.isoformat(),
+                "assets": assets,
+                "per_exchange": per_exchange,
+                "setup_s": round(setup_s, 1),
+                "plans": plans,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

@@ -8,6 +8,7 @@ Builds a scratch database `bench_issue3` through db/migrate.sh, a universe with 
 per-exchange sizes and weekday calendars, and times discover_delta (each call in a
 transaction that is rolled back, so every round plans the same state) in four scenarios.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,9 +52,12 @@ def set_state(conn: psycopg.Connection, watermark: str | None) -> None:
         conn.execute("""update pipeline.asset_processing_state set status = 'new', prices_first_date = null,
                         prices_last_date = null, fundamentals_fetched_at = null, last_success_at = null""")
     else:
-        conn.execute("""update pipeline.asset_processing_state set status = 'active', prices_first_date = '2025-01-02',
+        conn.execute(
+            """update pipeline.asset_processing_state set status = 'active', prices_first_date = '2025-01-02',
                         prices_last_date = %s, fundamentals_fetched_at = '2026-03-10 12:00+00',
-                        last_success_at = '2026-03-10 12:00+00'""", (watermark,))
+                        last_success_at = '2026-03-10 12:00+00'""",
+            (watermark,),
+        )
     conn.execute("vacuum analyze pipeline.asset_processing_state")
 
 
@@ -64,8 +68,9 @@ def time_discover(url: str, rounds: int) -> tuple[list[float], dict]:
         for r in range(rounds):
             try:
                 with conn.transaction():
-                    eid = conn.execute("select pipeline.start_execution('bench', %s, %s, '{}')",
-                                       (f"b{r}", AS_OF)).fetchone()[0]
+                    eid = conn.execute(
+                        "select pipeline.start_execution('bench', %s, %s, '{}')", (f"b{r}", AS_OF)
+                    ).fetchone()[0]
                     t0 = time.perf_counter()
                     summary = conn.execute("select pipeline.discover_delta(%s, %s)", (eid, AS_OF)).fetchone()[0]
                     times.append((time.perf_counter() - t0) * 1000)
@@ -94,9 +99,11 @@ def main() -> None:
             set_state(conn, watermark)
             time_discover(url, 2)  # warm-up (caches, plan cache), not counted
             times, summary = time_discover(url, args.rounds)
-            print(f"  {name:48s} median {statistics.median(times):7.1f} ms  min {min(times):7.1f}  "
-                  f"max {max(times):7.1f}  -> {summary['planned_items']} items, cost {summary['planned_cost']}, "
-                  f"deferred {summary['deferred_items']}")
+            print(
+                f"  {name:48s} median {statistics.median(times):7.1f} ms  min {min(times):7.1f}  "
+                f"max {max(times):7.1f}  -> {summary['planned_items']} items, cost {summary['planned_cost']}, "
+                f"deferred {summary['deferred_items']}"
+            )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ are read from the ledger (pipeline.api_calls), which the server's own count must
 
 Uses a throw-away database `screener_bench` on DATABASE_URL's server (dropped and rebuilt).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,12 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import fresh_database  # noqa: E402
-from fetcher.calendars import load_calendars  # noqa: E402
 from eodhd_fake import FakeEodhd  # noqa: E402
+from fetcher.calendars import load_calendars  # noqa: E402
 from fetcher.universe import sync_universe  # noqa: E402
 
 TODAY = dt.date(2026, 11, 24)
-AS_OF = dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.timezone.utc)
+AS_OF = dt.datetime(2026, 11, 24, 23, 30, tzinfo=dt.UTC)
 TOKEN = "bench-token"
 
 
@@ -73,18 +74,48 @@ def main() -> int:
                 "select pipeline.start_execution('bench', %s, %s)", (f"bench-{time.time()}", AS_OF)
             ).fetchone()[0]
             plan = conn.execute("select pipeline.discover_delta(%s, %s)", (execution_id, AS_OF)).fetchone()[0]
-        print(f"setup: {tickers} tickers, {plan['planned_items']} items, {plan['planned_cost']} calls planned"
-              f" ({time.monotonic() - t0:.0f}s)", flush=True)
+        print(
+            f"setup: {tickers} tickers, {plan['planned_items']} items, {plan['planned_cost']} calls planned"
+            f" ({time.monotonic() - t0:.0f}s)",
+            flush=True,
+        )
 
-        with FakeEodhd(today=TODAY, tokens=[TOKEN], latency=args.latency, per_minute_limit=args.limit,
-                       daily_limit=10_000_000, tickers_dir=tickers_dir) as fake:
-            env = dict(os.environ, DATABASE_URL=url, EODHD_BASE_URL=fake.url, EODHD_API_TOKEN=TOKEN,
-                       EODHD_RATE_LIMIT=str(args.limit), PYTHONPATH=str(ROOT))
+        with FakeEodhd(
+            today=TODAY,
+            tokens=[TOKEN],
+            latency=args.latency,
+            per_minute_limit=args.limit,
+            daily_limit=10_000_000,
+            tickers_dir=tickers_dir,
+        ) as fake:
+            env = dict(
+                os.environ,
+                DATABASE_URL=url,
+                EODHD_BASE_URL=fake.url,
+                EODHD_API_TOKEN=TOKEN,
+                EODHD_RATE_LIMIT=str(args.limit),
+                PYTHONPATH=str(ROOT),
+            )
             started = time.monotonic()
             proc = subprocess.run(
-                [sys.executable, "-m", "fetcher", "run", "--execution-id", str(execution_id),
-                 "--threads", str(args.threads), "--deadline", f"{args.seconds}s", "--progress-every", "15"],
-                cwd=ROOT, env=env, capture_output=True, text=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "fetcher",
+                    "run",
+                    "--execution-id",
+                    str(execution_id),
+                    "--threads",
+                    str(args.threads),
+                    "--deadline",
+                    f"{args.seconds}s",
+                    "--progress-every",
+                    "15",
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
             )
             wall = time.monotonic() - started
             counts = fake.counts()

@@ -6,6 +6,7 @@ screener refresh, all on the same synthetic data in a throw-away database.
 
 Default scale: 21,817 assets x 504 bars. Prints one line per measurement.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,27 +85,36 @@ def add_next_day(conn) -> dt.date:
 
 
 # --- the Python route -------------------------------------------------------------------------
-IN_DTYPE = np.dtype([("n", ">i2"), ("l0", ">i4"), ("asset_id", ">i8"), ("l1", ">i4"), ("date", ">i4")]
-                    + [x for k in range(6) for x in ((f"l{k + 2}", ">i4"), (f"f{k}", ">f8"))])
+IN_DTYPE = np.dtype(
+    [("n", ">i2"), ("l0", ">i4"), ("asset_id", ">i8"), ("l1", ">i4"), ("date", ">i4")]
+    + [x for k in range(6) for x in ((f"l{k + 2}", ">i4"), (f"f{k}", ">f8"))]
+)
 
 
 def copy_out(conn) -> np.ndarray:
     buf = io.BytesIO()
     with conn.cursor() as cur:
-        with cur.copy("copy (select asset_id, trade_date, open, high, low, close, adjusted_close, volume "
-                      "from market.stock_prices order by asset_id, trade_date) to stdout (format binary)") as copy:
+        with cur.copy(
+            "copy (select asset_id, trade_date, open, high, low, close, adjusted_close, volume "
+            "from market.stock_prices order by asset_id, trade_date) to stdout (format binary)"
+        ) as copy:
             for chunk in copy:
                 buf.write(chunk)
     raw = buf.getbuffer()
-    return np.frombuffer(raw[19:len(raw) - 2], dtype=IN_DTYPE)
+    return np.frombuffer(raw[19 : len(raw) - 2], dtype=IN_DTYPE)
 
 
 def compute(rows: np.ndarray, catalog: list[dict], columns: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     asset = rows["asset_id"].astype(np.int64)
     dates = rows["date"].astype(np.int32)
     factor = rows["f4"] / rows["f3"]
-    series_all = {"open": rows["f0"] * factor, "high": rows["f1"] * factor, "low": rows["f2"] * factor,
-                  "close": rows["f3"] * factor, "volume": rows["f5"].astype(float)}
+    series_all = {
+        "open": rows["f0"] * factor,
+        "high": rows["f1"] * factor,
+        "low": rows["f2"] * factor,
+        "close": rows["f3"] * factor,
+        "volume": rows["f5"].astype(float),
+    }
     out = np.full((len(rows), len(columns)), np.nan)
     bounds = np.flatnonzero(np.diff(asset)) + 1
     starts = np.concatenate([[0], bounds])
@@ -176,8 +186,9 @@ def copy_in(conn, asset: np.ndarray, dates: np.ndarray, values: np.ndarray, colu
         chunks.append(rec.tobytes())
     chunks.append(struct.pack(">h", -1))
     with conn.cursor() as cur:
-        with cur.copy(f"copy market.technical_indicators (asset_id, trade_date, {', '.join(columns)}) "
-                      "from stdin (format binary)") as copy:
+        with cur.copy(
+            f"copy market.technical_indicators (asset_id, trade_date, {', '.join(columns)}) from stdin (format binary)"
+        ) as copy:
             for c in chunks:
                 copy.write(c)
     conn.commit()
@@ -188,8 +199,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_scale_arguments(parser, "screener_bench_indicators")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--skip-python", action="store_true",
-                        help="skip the Python route (e.g. to measure the daily update at full scale sooner)")
+    parser.add_argument(
+        "--skip-python",
+        action="store_true",
+        help="skip the Python route (e.g. to measure the daily update at full scale sooner)",
+    )
     args = parser.parse_args()
     server = os.environ["DATABASE_URL"]
     url = fresh_database(args.dbname, server)

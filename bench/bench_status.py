@@ -10,6 +10,7 @@ skipped with a dozen distinct errors, 60 executions over 30 days with 25,000 API
 (750,000 ledger rows) and a running execution with 21,817 open work items. Times the dashboard's
 reads and rendering in-process, the whole command as a subprocess, and the report (reads + PNG).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,13 +70,16 @@ def build_database() -> str:
             insert into pipeline.process_executions (process_name, run_id, as_of, started_at)
             values ('data_collection_equities', 'bench-running', now(), now() - interval '10 minutes')
             returning execution_id""").fetchone()[0]
-        conn.execute("""
+        conn.execute(
+            """
             insert into pipeline.work_items (execution_id, kind, reason, asset_id, exchange_code, planned_cost,
                                              priority, claim_order, status, finished_at)
             select %s, 'prices', 'fresh', a.asset_id, a.exchange_code, 1, 1,
                    row_number() over (order by a.asset_id), case when a.asset_id %% 2 = 0 then 'done' else 'pending' end,
                    case when a.asset_id %% 2 = 0 then now() end
-            from market.assets as a""", (running,))
+            from market.assets as a""",
+            (running,),
+        )
         conn.execute("analyze")
     return url
 
@@ -103,8 +107,9 @@ def main() -> None:
             load_s.append(t1 - t0)
             render_s.append(time.perf_counter() - t1)
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "screener", "status"], cwd=ROOT, env=env, check=True,
-                           capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "screener", "status"], cwd=ROOT, env=env, check=True, capture_output=True
+            )
             cli_s.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             report.render(report.load(conn), Path(tmp) / "report.png")

@@ -20,6 +20,7 @@ One run, two throw-away databases in turn (both named `bench_universe_day`, drop
 
 Writes --out (BENCHMARKS.md: machine, commands, every number, the date) and prints a summary.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,21 +43,27 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import bench_indicators  # noqa: E402
-from fetcher.calendars import load_calendars  # noqa: E402
-from fetcher.config import TICKERS_DIR  # noqa: E402
+
+from bench.common import catalog_columns, fresh_database  # noqa: E402
 from eodhd_fake import FakeEodhd  # noqa: E402
 from eodhd_fake.market import Market  # noqa: E402
+from fetcher.calendars import load_calendars  # noqa: E402
+from fetcher.config import TICKERS_DIR  # noqa: E402
 from fetcher.universe import sync_universe  # noqa: E402
-from bench.common import catalog_columns, fresh_database  # noqa: E402
 
 DB = "bench_universe_day"
 TOKEN = "BENCH-UNIVERSE-TOKEN"
 # The real universe by file (bench.common.SIZES: 21,817); Euronext's 890 spread over its four
 # EODHD exchanges like the local server's REAL_SIZES (PA 68 %, AS 16 %, BR 12 %, LS 5 %).
 UNIVERSE = {
-    "nyse": {"US": 2339}, "nasdaq": {"US": 4086}, "lse": {"LSE": 3145}, "frankfurt": {"F": 10209},
-    "xetra": {"XETRA": 691}, "euronext": {"PA": 605, "AS": 140, "BR": 104, "LS": 41},
-    "bme": {"MC": 239}, "six": {"SW": 218},
+    "nyse": {"US": 2339},
+    "nasdaq": {"US": 4086},
+    "lse": {"LSE": 3145},
+    "frankfurt": {"F": 10209},
+    "xetra": {"XETRA": 691},
+    "euronext": {"PA": 605, "AS": 140, "BR": 104, "LS": 41},
+    "bme": {"MC": 239},
+    "six": {"SW": 218},
 }
 TOTAL = 21_817
 FRACTION = [1.0]  # --fraction (a smoke test on part of the universe); 1 in `make bench`
@@ -66,13 +73,22 @@ PREVIOUS = dt.date(2026, 11, 23)
 CALENDARS_FROM = dt.date(2014, 12, 1)
 CALENDARS_TO = dt.date(2026, 12, 31)
 PG_EPOCH = dt.date(2000, 1, 1)
-RELATIONS = ["market.stock_prices", "market.technical_indicators", "market.indicator_state",
-             "market.fundamentals", "raw.eodhd_payloads", "pipeline.api_calls", "pipeline.work_items",
-             "pipeline.asset_processing_details", "pipeline.asset_processing_state", "market.screener_latest"]
+RELATIONS = [
+    "market.stock_prices",
+    "market.technical_indicators",
+    "market.indicator_state",
+    "market.fundamentals",
+    "raw.eodhd_payloads",
+    "pipeline.api_calls",
+    "pipeline.work_items",
+    "pipeline.asset_processing_details",
+    "pipeline.asset_processing_state",
+    "market.screener_latest",
+]
 
 
 def as_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(23, 30), tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(23, 30), tzinfo=dt.UTC)
 
 
 def universe_sizes() -> dict[str, dict[str, int]]:
@@ -163,20 +179,50 @@ update pipeline.work_items set status = 'done', finished_at = now()
 
 def fetcher_env(url: str, base_url: str, rate_limit: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EODHD_")}
-    env.update(DATABASE_URL=url, EODHD_BASE_URL=base_url, EODHD_API_TOKEN=TOKEN,
-               EODHD_RATE_LIMIT=str(rate_limit), PYTHONPATH=str(ROOT))
+    env.update(
+        DATABASE_URL=url,
+        EODHD_BASE_URL=base_url,
+        EODHD_API_TOKEN=TOKEN,
+        EODHD_RATE_LIMIT=str(rate_limit),
+        PYTHONPATH=str(ROOT),
+    )
     return env
 
 
-def run_fetchers(url: str, base_url: str, execution_id: int, processes: int, threads: int, rate_limit: int,
-                 deadline: str) -> tuple[float, list[dict]]:
+def run_fetchers(
+    url: str, base_url: str, execution_id: int, processes: int, threads: int, rate_limit: int, deadline: str
+) -> tuple[float, list[dict]]:
     """`python -m fetcher run` processes on one execution until its work is done; (seconds, summaries)."""
     env = fetcher_env(url, base_url, rate_limit)
     started = time.perf_counter()
-    procs = [subprocess.Popen(
-        [sys.executable, "-m", "fetcher", "run", "--execution-id", str(execution_id), "--threads", str(threads),
-         "--batch", "16", "--deadline", deadline, "--worker-name", f"bench-{i}", "--rate-share", str(processes)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(processes)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fetcher",
+                "run",
+                "--execution-id",
+                str(execution_id),
+                "--threads",
+                str(threads),
+                "--batch",
+                "16",
+                "--deadline",
+                deadline,
+                "--worker-name",
+                f"bench-{i}",
+                "--rate-share",
+                str(processes),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(processes)
+    ]
     summaries = []
     for p in procs:
         out, err = p.communicate()
@@ -192,7 +238,9 @@ def run_fetchers(url: str, base_url: str, execution_id: int, processes: int, thr
 def ledger(conn, execution_id: int) -> dict:
     rows = conn.execute(
         "select endpoint, count(*), coalesce(sum(cost), 0) from pipeline.api_calls where execution_id = %s"
-        " group by 1 order by 1", (execution_id,)).fetchall()
+        " group by 1 order by 1",
+        (execution_id,),
+    ).fetchall()
     return {e: {"requests": int(n), "calls": int(c)} for e, n, c in rows}
 
 
@@ -212,22 +260,31 @@ def initial_load(server: str, args, market: Market, tmp: Path) -> dict:
         for k in range(args.max_load_days):
             while day.weekday() >= 5:
                 day += dt.timedelta(days=1)
-            eid = conn.execute("select pipeline.start_execution('data_collection_equities', %s, %s)",
-                               (f"bench-load-{day}", as_of(day))).fetchone()[0]
+            eid = conn.execute(
+                "select pipeline.start_execution('data_collection_equities', %s, %s)", (f"bench-load-{day}", as_of(day))
+            ).fetchone()[0]
             remaining = conn.execute("select pipeline.get_remaining_quota(%s, %s)", (as_of(day), eid)).fetchone()[0]
             t0 = time.perf_counter()
             plan = conn.execute("select pipeline.discover_delta(%s, %s)", (eid, as_of(day))).fetchone()[0]
             plan_s = time.perf_counter() - t0
             kinds = {k2: v for k2, v in plan["by_kind"].items()}
-            row = {"day": day.isoformat(), "execution_id": eid, "remaining_quota_before": remaining,
-                   "planned_cost": plan["planned_cost"], "planned_items": plan["planned_items"],
-                   "deferred_items": plan["deferred_items"], "deferred_cost": plan["deferred_cost"],
-                   "by_kind": kinds, "discover_delta_s": round(plan_s, 3),
-                   "within_quota": plan["planned_cost"] <= remaining}
+            row = {
+                "day": day.isoformat(),
+                "execution_id": eid,
+                "remaining_quota_before": remaining,
+                "planned_cost": plan["planned_cost"],
+                "planned_items": plan["planned_items"],
+                "deferred_items": plan["deferred_items"],
+                "deferred_cost": plan["deferred_cost"],
+                "by_kind": kinds,
+                "discover_delta_s": round(plan_s, 3),
+                "within_quota": plan["planned_cost"] <= remaining,
+            }
             loads = (kinds.get("initial_load") or {}).get("items", 0)
             last_load_day = loads > 0 and plan["deferred_items"] == 0
-            fetch_this = fetched is None and ((args.sample_day == "first" and k == 0)
-                                              or (args.sample_day == "last" and last_load_day))
+            fetch_this = fetched is None and (
+                (args.sample_day == "first" and k == 0) or (args.sample_day == "last" and last_load_day)
+            )
             if fetch_this:
                 row["fetched"] = fetch_day(url, conn, eid, day, args)
                 fetched = row
@@ -237,53 +294,92 @@ def initial_load(server: str, args, market: Market, tmp: Path) -> dict:
                 row["fetched"] = None
             conn.execute("select pipeline.finish_execution(%s, %s)", (eid, as_of(day)))
             days.append(row)
-            print(f"  (a) {day}: planned {plan['planned_cost']:,} calls ({plan['planned_items']:,} items:"
-                  f" {', '.join(k2 + ' ' + str(v['items']) for k2, v in kinds.items())}),"
-                  f" deferred {plan['deferred_items']:,}, quota left {remaining:,}"
-                  + (f"; fetched in {row['fetched']['wall_s']} s" if row["fetched"] else ""), flush=True)
+            print(
+                f"  (a) {day}: planned {plan['planned_cost']:,} calls ({plan['planned_items']:,} items:"
+                f" {', '.join(k2 + ' ' + str(v['items']) for k2, v in kinds.items())}),"
+                f" deferred {plan['deferred_items']:,}, quota left {remaining:,}"
+                + (f"; fetched in {row['fetched']['wall_s']} s" if row["fetched"] else ""),
+                flush=True,
+            )
             if loads == 0 and plan["deferred_items"] == 0:
                 break
             day += dt.timedelta(days=1)
-        owed = conn.execute("select count(*) filter (where history_owed_from is not null),"
-                            " count(*) filter (where status = 'new') from pipeline.asset_processing_state").fetchone()
+        owed = conn.execute(
+            "select count(*) filter (where history_owed_from is not null),"
+            " count(*) filter (where status = 'new') from pipeline.asset_processing_state"
+        ).fetchone()
     load_days = [d for d in days if (d["by_kind"].get("initial_load") or {}).get("items", 0)]
-    return {"quota": quota, "quota_buffer": buffer, "days": days, "days_needed": len(load_days),
-            "still_owed_after": owed[0], "still_new_after": owed[1],
-            "never_over": all(d["within_quota"] and d["planned_cost"] <= quota - buffer for d in days)}
+    return {
+        "quota": quota,
+        "quota_buffer": buffer,
+        "days": days,
+        "days_needed": len(load_days),
+        "still_owed_after": owed[0],
+        "still_new_after": owed[1],
+        "never_over": all(d["within_quota"] and d["planned_cost"] <= quota - buffer for d in days),
+    }
 
 
 def fetch_day(url: str, conn, eid: int, day: dt.date, args) -> dict:
-    with FakeEodhd(today=day, tokens=[TOKEN], daily_limit=100_000, per_minute_limit=10_000_000,
-                   exchange_sizes=exchange_sizes()) as fake:
+    with FakeEodhd(
+        today=day, tokens=[TOKEN], daily_limit=100_000, per_minute_limit=10_000_000, exchange_sizes=exchange_sizes()
+    ) as fake:
         wall, summaries = run_fetchers(url, fake.url, eid, args.load_processes, args.load_threads, 10_000_000, "25m")
         served = server_counts(fake)
         used = fake.calls_used(TOKEN, day)
     mine = ledger(conn, eid)
-    statuses = dict(conn.execute("select status, count(*) from pipeline.work_items where execution_id = %s group by 1",
-                                 (eid,)).fetchall())
+    statuses = dict(
+        conn.execute(
+            "select status, count(*) from pipeline.work_items where execution_id = %s group by 1", (eid,)
+        ).fetchall()
+    )
     bars = conn.execute("select count(*) from market.stock_prices").fetchone()[0]
     raw_bytes = conn.execute("select pg_total_relation_size('raw.eodhd_payloads')").fetchone()[0]
     requests = sum(v["requests"] for v in mine.values())
-    return {"wall_s": round(wall, 1), "processes": args.load_processes, "threads": args.load_threads,
-            "ledger": mine, "ledger_requests": requests, "ledger_calls": sum(v["calls"] for v in mine.values()),
-            "server": served, "server_calls_used_that_day": used, "item_status": statuses, "bars_stored": bars,
-            "raw_payload_bytes": raw_bytes, "requests_per_s": round(requests / wall, 1) if wall else None,
-            "minutes_at_1000_per_min": round(requests / 980, 1), "fetchers": summaries}
+    return {
+        "wall_s": round(wall, 1),
+        "processes": args.load_processes,
+        "threads": args.load_threads,
+        "ledger": mine,
+        "ledger_requests": requests,
+        "ledger_calls": sum(v["calls"] for v in mine.values()),
+        "server": served,
+        "server_calls_used_that_day": used,
+        "item_status": statuses,
+        "bars_stored": bars,
+        "raw_payload_bytes": raw_bytes,
+        "requests_per_s": round(requests / wall, 1) if wall else None,
+        "minutes_at_1000_per_min": round(requests / 980, 1),
+        "fetchers": summaries,
+    }
 
 
 # -- (b) the steady state, loaded from the server's own history ------------------------------------
 def _binary_rows(asset_id: int, p, adj: np.ndarray, first: int, last: int, adjusted_as_of: int) -> bytes:
     n = last - first + 1
-    rec = np.empty(n, dtype=np.dtype([("n", ">i2"), ("l0", ">i4"), ("a", ">i8"), ("l1", ">i4"), ("d", ">i4")]
-                                     + [x for k in range(6) for x in ((f"l{k + 2}", ">i4"), (f"v{k}", ">f8"))]
-                                     + [("l8", ">i4"), ("aod", ">i4")]))
+    rec = np.empty(
+        n,
+        dtype=np.dtype(
+            [("n", ">i2"), ("l0", ">i4"), ("a", ">i8"), ("l1", ">i4"), ("d", ">i4")]
+            + [x for k in range(6) for x in ((f"l{k + 2}", ">i4"), (f"v{k}", ">f8"))]
+            + [("l8", ">i4"), ("aod", ">i4")]
+        ),
+    )
     rec["n"], rec["l0"], rec["a"], rec["l1"] = 9, 8, asset_id, 4
-    rec["d"] = [(d - PG_EPOCH).days for d in p.dates[first:last + 1]]
-    close = p.close[first:last + 1]
-    adjusted = close * adj[first:last + 1]
+    rec["d"] = [(d - PG_EPOCH).days for d in p.dates[first : last + 1]]
+    close = p.close[first : last + 1]
+    adjusted = close * adj[first : last + 1]
     adjusted = np.where(adjusted >= 0.01, np.round(adjusted, 4), np.round(adjusted, 8))
-    for k, values in enumerate((p.open[first:last + 1], p.high[first:last + 1], p.low[first:last + 1], close,
-                                adjusted, p.volume[first:last + 1])):
+    for k, values in enumerate(
+        (
+            p.open[first : last + 1],
+            p.high[first : last + 1],
+            p.low[first : last + 1],
+            close,
+            adjusted,
+            p.volume[first : last + 1],
+        )
+    ):
         rec[f"l{k + 2}"] = 8
         rec[f"v{k}"] = values
     rec["l8"], rec["aod"] = 4, adjusted_as_of
@@ -297,8 +393,10 @@ def load_history(conn, market: Market, bars: int) -> dict:
     total = 0
     aod = (PREVIOUS - PG_EPOCH).days
     with conn.cursor() as cur:
-        with cur.copy("copy market.stock_prices (asset_id, trade_date, open, high, low, close, adjusted_close,"
-                      " volume, adjusted_as_of) from stdin (format binary)") as copy:
+        with cur.copy(
+            "copy market.stock_prices (asset_id, trade_date, open, high, low, close, adjusted_close,"
+            " volume, adjusted_as_of) from stdin (format binary)"
+        ) as copy:
             copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
             for asset_id, ticker in assets:
                 inst = market.instrument(ticker)
@@ -345,8 +443,16 @@ def steady_day(server: str, args, market: Market, tmp: Path) -> dict:
     with psycopg.connect(url) as conn:
         t0 = time.perf_counter()
         h = load_history(conn, market, args.bars)
-        conn.execute(STEADY_STATE, {"ids": h["ids"], "firsts": h["firsts"], "lasts": h["lasts"],
-                                    "previous": as_of(PREVIOUS), "as_of": as_of(DAY)})
+        conn.execute(
+            STEADY_STATE,
+            {
+                "ids": h["ids"],
+                "firsts": h["firsts"],
+                "lasts": h["lasts"],
+                "previous": as_of(PREVIOUS),
+                "as_of": as_of(DAY),
+            },
+        )
         conn.commit()
         conn.autocommit = True
         conn.execute("vacuum analyze")
@@ -376,8 +482,11 @@ def steady_day(server: str, args, market: Market, tmp: Path) -> dict:
         res["sql_full_s"] = round(time.perf_counter() - t0, 2)
         if res.get("python_full_s"):
             res["ratio_sql_python"] = round(res["sql_full_s"] / res["python_full_s"], 2)
-        print(f"  (c) SQL full recompute: {res['sql_full_s']} s"
-              + (f" (ratio {res['ratio_sql_python']}x)" if "ratio_sql_python" in res else ""), flush=True)
+        print(
+            f"  (c) SQL full recompute: {res['sql_full_s']} s"
+            + (f" (ratio {res['ratio_sql_python']}x)" if "ratio_sql_python" in res else ""),
+            flush=True,
+        )
         conn.autocommit = True
         conn.execute("select market.refresh_screener()")
         conn.execute("vacuum analyze")
@@ -385,8 +494,13 @@ def steady_day(server: str, args, market: Market, tmp: Path) -> dict:
         res["sizes_before"] = sizes(conn)
 
         # (b) the day itself
-        with FakeEodhd(today=DAY, tokens=[TOKEN], daily_limit=100_000, per_minute_limit=args.rate_limit,
-                       exchange_sizes=exchange_sizes()) as fake:
+        with FakeEodhd(
+            today=DAY,
+            tokens=[TOKEN],
+            daily_limit=100_000,
+            per_minute_limit=args.rate_limit,
+            exchange_sizes=exchange_sizes(),
+        ) as fake:
             # the local server builds a bulk day at ~1 ms a listed code on first use (the real API
             # serves a stored file): build them before the clock starts, as a cache nothing counts
             t0 = time.perf_counter()
@@ -397,8 +511,9 @@ def steady_day(server: str, args, market: Market, tmp: Path) -> dict:
             steps: dict[str, float] = {}
             day_started = time.perf_counter()
             t0 = time.perf_counter()
-            eid = conn.execute("select pipeline.start_execution('data_collection_equities', %s, %s)",
-                               (f"bench-day-{DAY}", as_of(DAY))).fetchone()[0]
+            eid = conn.execute(
+                "select pipeline.start_execution('data_collection_equities', %s, %s)", (f"bench-day-{DAY}", as_of(DAY))
+            ).fetchone()[0]
             plan = conn.execute("select pipeline.discover_delta(%s, %s)", (eid, as_of(DAY))).fetchone()[0]
             steps["discover"] = time.perf_counter() - t0
             t0 = time.perf_counter()
@@ -417,36 +532,52 @@ def steady_day(server: str, args, market: Market, tmp: Path) -> dict:
             served = server_counts(fake)
         res["load_average_during_day"] = [round(x, 2) for x in load_before]
         res["steps_s"] = {k: round(v, 2) for k, v in steps.items()}
-        res["plan"] = {k: plan[k] for k in ("planned_cost", "planned_items", "deferred_items", "deferred_cost",
-                                            "by_kind", "by_exchange")}
+        res["plan"] = {
+            k: plan[k]
+            for k in ("planned_cost", "planned_items", "deferred_items", "deferred_cost", "by_kind", "by_exchange")
+        }
         res["finish"] = finished
         res["fetchers"] = summaries
         mine = ledger(conn, eid)
         res["ledger"] = mine
         res["server"] = served
-        res["ledger_equals_server"] = (sum(v["requests"] for v in mine.values()) == served["requests"]
-                                       and sum(v["calls"] for v in mine.values()) == served["charged_calls"])
+        res["ledger_equals_server"] = (
+            sum(v["requests"] for v in mine.values()) == served["requests"]
+            and sum(v["calls"] for v in mine.values()) == served["charged_calls"]
+        )
         price_calls = sum(v["calls"] for e, v in mine.items() if e in ("eod", "eod-bulk-last-day"))
         res["price_calls"] = price_calls
         res["all_calls"] = sum(v["calls"] for v in mine.values())
-        res["items"] = {f"{k}/{s}": n for k, s, n in conn.execute(
-            "select kind, status, count(*) from pipeline.work_items where execution_id = %s group by 1, 2 order by 1, 2",
-            (eid,)).fetchall()}
+        res["items"] = {
+            f"{k}/{s}": n
+            for k, s, n in conn.execute(
+                "select kind, status, count(*) from pipeline.work_items where execution_id = %s group by 1, 2 order by 1, 2",
+                (eid,),
+            ).fetchall()
+        }
         res["assets_with_day_bar"] = conn.execute(
-            "select count(distinct asset_id) from market.stock_prices where trade_date = %s", (DAY,)).fetchone()[0]
+            "select count(distinct asset_id) from market.stock_prices where trade_date = %s", (DAY,)
+        ).fetchone()[0]
         res["assets_with_day_indicators"] = conn.execute(
-            "select count(*) from market.technical_indicators where trade_date = %s", (DAY,)).fetchone()[0]
+            "select count(*) from market.technical_indicators where trade_date = %s", (DAY,)
+        ).fetchone()[0]
         res["screener_rows_on_day"] = conn.execute(
-            "select count(*) from market.screener_latest where trade_date = %s", (DAY,)).fetchone()[0]
+            "select count(*) from market.screener_latest where trade_date = %s", (DAY,)
+        ).fetchone()[0]
         res["unexplained_missing"] = conn.execute(
-            "select count(*) from pipeline.check_history_completeness(%s) where is_unexplained",
-            (as_of(DAY),)).fetchone()[0]
+            "select count(*) from pipeline.check_history_completeness(%s) where is_unexplained", (as_of(DAY),)
+        ).fetchone()[0]
         res["bars_after"] = conn.execute("select count(*) from market.stock_prices").fetchone()[0]
         res["indicator_rows_after"] = conn.execute("select count(*) from market.technical_indicators").fetchone()[0]
         res["sizes_after"] = sizes(conn)
-        res["http_ms_by_endpoint"] = {e: [int(n), int(s or 0), int(m or 0)] for e, n, s, m in conn.execute(
-            "select endpoint, count(*), sum(duration_ms), max(duration_ms) from pipeline.api_calls"
-            " where execution_id = %s group by 1 order by 1", (eid,)).fetchall()}
+        res["http_ms_by_endpoint"] = {
+            e: [int(n), int(s or 0), int(m or 0)]
+            for e, n, s, m in conn.execute(
+                "select endpoint, count(*), sum(duration_ms), max(duration_ms) from pipeline.api_calls"
+                " where execution_id = %s group by 1 order by 1",
+                (eid,),
+            ).fetchall()
+        }
         # the daily indicator step once more on a second day (the bars copied forward), for a second number
         if not args.skip_second_day:
             bench_indicators.add_next_day(conn)
@@ -462,19 +593,49 @@ def steady_day(server: str, args, market: Market, tmp: Path) -> dict:
 
 # -- the report ----------------------------------------------------------------------------------------
 def machine(server: str) -> dict:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
-    mem = next((int(ln.split()[1]) // 1024 // 1024 for ln in Path("/proc/meminfo").read_text().splitlines()
-                if ln.startswith("MemTotal")), None)
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        (
+            int(ln.split()[1]) // 1024 // 1024
+            for ln in Path("/proc/meminfo").read_text().splitlines()
+            if ln.startswith("MemTotal")
+        ),
+        None,
+    )
     with psycopg.connect(server, autocommit=True) as conn:
         version = conn.execute("select version()").fetchone()[0].split(" on ")[0]
-        settings = {k: conn.execute(f"show {k}").fetchone()[0] for k in (
-            "shared_buffers", "work_mem", "maintenance_work_mem", "fsync", "synchronous_commit",
-            "full_page_writes", "max_parallel_workers_per_gather", "max_worker_processes")}
+        settings = {
+            k: conn.execute(f"show {k}").fetchone()[0]
+            for k in (
+                "shared_buffers",
+                "work_mem",
+                "maintenance_work_mem",
+                "fsync",
+                "synchronous_commit",
+                "full_page_writes",
+                "max_parallel_workers_per_gather",
+                "max_worker_processes",
+            )
+        }
     git = lambda *a: subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()  # noqa: E731
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem, "kernel": platform.release(),
-            "python": platform.python_version(), "postgres": version, "settings": settings,
-            "commit": git("rev-parse", "--short", "HEAD"), "uncommitted_files": len(git("status", "--porcelain").splitlines())}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": mem,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "postgres": version,
+        "settings": settings,
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted_files": len(git("status", "--porcelain").splitlines()),
+    }
 
 
 def ledger_text(led: dict) -> str:
@@ -530,12 +691,14 @@ def render(r: dict) -> str:
     ]
     for d in a["days"]:
         k = d["by_kind"]
-        items = lambda name: (k.get(name) or {}).get("items", 0)  # noqa: E731
+        items = lambda name, k=k: (k.get(name) or {}).get("items", 0)  # noqa: E731
         other = d["planned_items"] - items("initial_load") - items("bulk_prices")
         f = d["fetched"]
-        out.append(f"| {d['day']} | {d['remaining_quota_before']:,} | {d['planned_cost']:,} | {d['planned_items']:,} |"
-                   f" {items('initial_load'):,} | {items('bulk_prices')} | {other} | {d['deferred_items']:,} |"
-                   f" {d['discover_delta_s']:.2f} s | {'yes: ' + str(f['wall_s']) + ' s' if f else 'simulated'} |")
+        out.append(
+            f"| {d['day']} | {d['remaining_quota_before']:,} | {d['planned_cost']:,} | {d['planned_items']:,} |"
+            f" {items('initial_load'):,} | {items('bulk_prices')} | {other} | {d['deferred_items']:,} |"
+            f" {d['discover_delta_s']:.2f} s | {'yes: ' + str(f['wall_s']) + ' s' if f else 'simulated'} |"
+        )
     out += [
         "",
         f"**Days needed: {a['days_needed']}** (then the steady state); never over the quota:"
@@ -566,7 +729,8 @@ def render(r: dict) -> str:
                 " The likeliest cause (not recorded by this run): the local server builds a bulk day from scratch on"
                 " first use, about 1 ms a listed code and much slower under the load of the history requests, and"
                 " charges an answer it served after the client had given up waiting. Every retried call is in the"
-                " ledger, which still equals the server's count, and the day stayed under the quota.")
+                " ledger, which still equals the server's count, and the day stayed under the quota."
+            )
         out.append("")
     day_bar_assets = b["assets_with_day_bar"]
     out += [
@@ -612,8 +776,10 @@ def render(r: dict) -> str:
         f"| daily step, every asset one new bar (`refresh_indicators`), the day of (b) | {s['indicators']:.2f} s |",
     ]
     if "indicators_second_day_s" in b:
-        out += [f"| daily step, a second day (bars copied forward) | {b['indicators_second_day_s']} s |",
-                f"| screener refresh after the second day | {b['screener_second_day_s']} s |"]
+        out += [
+            f"| daily step, a second day (bars copied forward) | {b['indicators_second_day_s']} s |",
+            f"| screener refresh after the second day | {b['screener_second_day_s']} s |",
+        ]
     full_per_m = b["sql_full_s"] / bars_m
     out += [
         "",
@@ -625,7 +791,8 @@ def render(r: dict) -> str:
         "",
         f"Before the day: {b['history_bars']:,} bars, {b['indicator_rows_before']:,} indicator rows. After it:"
         f" {b['bars_after']:,} bars, {b['indicator_rows_after']:,} indicator rows (one day: "
-        f"{b['bars_after'] - b['history_bars']:,} bars)." + (" The second day of (c) is not in these sizes." if "indicators_second_day_s" in b else ""),
+        f"{b['bars_after'] - b['history_bars']:,} bars)."
+        + (" The second day of (c) is not in these sizes." if "indicators_second_day_s" in b else ""),
         "",
         "| relation | before the day | per million bars | after the day | growth in the day |",
         "|---|---|---|---|---|",
@@ -665,12 +832,15 @@ def summary(r: dict) -> str:
     lines = [
         f"make bench: universe of {r['assets']:,} assets, {r['date']}, {r['wall_min']} min, load avg {r['load_start']}",
         f"(a) initial load: {a['days_needed']} days, calls/day "
-        + ", ".join(f"{d['planned_cost']:,}" for d in a["days"]) + f", never over quota: {a['never_over']}",
+        + ", ".join(f"{d['planned_cost']:,}" for d in a["days"])
+        + f", never over quota: {a['never_over']}",
     ]
     f = next((d["fetched"] for d in a["days"] if d["fetched"]), None)
     if f:
-        lines.append(f"    fetched day: {f['ledger_requests']:,} requests / {f['ledger_calls']:,} calls in {f['wall_s']} s,"
-                     f" server charged {f['server']['charged_calls']:,}")
+        lines.append(
+            f"    fetched day: {f['ledger_requests']:,} requests / {f['ledger_calls']:,} calls in {f['wall_s']} s,"
+            f" server charged {f['server']['charged_calls']:,}"
+        )
     lines += [
         f"(b) steady day: discover {s['discover']:.2f} s, fetch+land+ingest {s['fetch_land_ingest']:.1f} s,"
         f" indicators {s['indicators']:.2f} s, screener {s['screener']:.2f} s, total {s['total']:.1f} s (target < 120)",
@@ -690,8 +860,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     ap.add_argument("--bars", type=int, default=504, help="sessions of history per asset in (b) (default 504)")
-    ap.add_argument("--sample-day", choices=["first", "last", "none"], default="last",
-                    help="which initial-load day to fetch fully (default: the one completing the load)")
+    ap.add_argument(
+        "--sample-day",
+        choices=["first", "last", "none"],
+        default="last",
+        help="which initial-load day to fetch fully (default: the one completing the load)",
+    )
     ap.add_argument("--load-processes", type=int, default=2)
     ap.add_argument("--load-threads", type=int, default=6)
     ap.add_argument("--day-threads", type=int, default=8)
@@ -702,8 +876,9 @@ def main() -> int:
     ap.add_argument("--skip-load", action="store_true", help="skip (a) (only for trying (b) out)")
     ap.add_argument("--keep", action="store_true", help="keep the database of (b)")
     ap.add_argument("--fraction", type=float, default=1.0, help="part of the universe (a smoke test; default 1)")
-    ap.add_argument("--render-from", type=Path,
-                    help="re-write --out from the JSON block of an earlier report (no measuring)")
+    ap.add_argument(
+        "--render-from", type=Path, help="re-write --out from the JSON block of an earlier report (no measuring)"
+    )
     args = ap.parse_args()
     if args.render_from:
         text = args.render_from.read_text()
@@ -717,17 +892,28 @@ def main() -> int:
         return 2
     FRACTION[0] = args.fraction
     started = time.perf_counter()
-    result = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-              "load_start": [round(x, 2) for x in os.getloadavg()], "machine": machine(server),
-              "args": vars(args) | {"out": str(args.out)}, "assets": sum(exchange_sizes().values())}
+    result = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_start": [round(x, 2) for x in os.getloadavg()],
+        "machine": machine(server),
+        "args": vars(args) | {"out": str(args.out)},
+        "assets": sum(exchange_sizes().values()),
+    }
     market = Market(tickers_dir=TICKERS_DIR, exchange_sizes=exchange_sizes())
     try:
         with tempfile.TemporaryDirectory() as tmp:
             if not args.skip_load:
                 result["initial_load"] = initial_load(server, args, market, Path(tmp))
             else:
-                result["initial_load"] = {"days": [], "days_needed": None, "never_over": None, "quota": 0,
-                                          "quota_buffer": 0, "still_owed_after": None, "still_new_after": None}
+                result["initial_load"] = {
+                    "days": [],
+                    "days_needed": None,
+                    "never_over": None,
+                    "quota": 0,
+                    "quota_buffer": 0,
+                    "still_owed_after": None,
+                    "still_new_after": None,
+                }
             result["steady"] = steady_day(server, args, market, Path(tmp))
     finally:
         if not args.keep:

@@ -3,6 +3,7 @@ trading calendars, the real universe's sizes and the indicator catalog.
 
 Benchmarks import it as `bench.common` (each puts the project root on sys.path first).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,16 @@ from tests.dbutil import migrate, url_for
 
 # The real universe (21,817 codes) by listing venue: (EODHD exchange, count). NYSE and NASDAQ
 # are both EODHD exchange US; Euronext counted on PA.
-SIZES = {"NYSE": ("US", 2339), "NASDAQ": ("US", 4086), "LSE": ("LSE", 3145), "FRA": ("F", 10209),
-         "XETRA": ("XETRA", 691), "EURONEXT": ("PA", 890), "BME": ("MC", 239), "SIX": ("SW", 218)}
+SIZES = {
+    "NYSE": ("US", 2339),
+    "NASDAQ": ("US", 4086),
+    "LSE": ("LSE", 3145),
+    "FRA": ("F", 10209),
+    "XETRA": ("XETRA", 691),
+    "EURONEXT": ("PA", 890),
+    "BME": ("MC", 239),
+    "SIX": ("SW", 218),
+}
 
 
 def add_scale_arguments(parser: argparse.ArgumentParser, dbname: str) -> None:
@@ -50,13 +59,16 @@ def add_weekday_sessions(conn: psycopg.Connection, first: str, last: str) -> Non
 def add_universe(conn: psycopg.Connection, sizes: dict[str, tuple[str, int]] = SIZES) -> None:
     """Assets <VEN><n>.<EXCHANGE> per venue of sizes, each with its processing state."""
     for venue, (exchange, n) in sizes.items():
-        conn.execute("""
+        conn.execute(
+            """
             with ins as (
                 insert into market.assets (ticker, symbol, exchange_code, listing_venue)
                 select %(v)s || g || '.' || %(e)s, %(v)s || g, %(e)s, %(v)s
                 from generate_series(1, %(n)s) g returning asset_id)
             insert into pipeline.asset_processing_state (asset_id) select asset_id from ins
-            on conflict do nothing""", {"v": venue[:3], "e": exchange, "n": n})
+            on conflict do nothing""",
+            {"v": venue[:3], "e": exchange, "n": n},
+        )
 
 
 def catalog_columns(conn: psycopg.Connection) -> tuple[list[dict], list[str]]:
@@ -64,8 +76,12 @@ def catalog_columns(conn: psycopg.Connection) -> tuple[list[dict], list[str]]:
     cur = conn.execute("select * from market.indicator_catalog")
     names = [d.name for d in cur.description]
     catalog = [dict(zip(names, r)) for r in cur.fetchall()]
-    columns = [r[0] for r in conn.execute(
-        "select column_name from information_schema.columns where table_schema = 'market' "
-        "and table_name = 'technical_indicators' and column_name not in ('asset_id', 'trade_date') "
-        "order by ordinal_position")]
+    columns = [
+        r[0]
+        for r in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'market' "
+            "and table_name = 'technical_indicators' and column_name not in ('asset_id', 'trade_date') "
+            "order by ordinal_position"
+        )
+    ]
     return catalog, columns

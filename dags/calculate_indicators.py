@@ -1,7 +1,7 @@
 """calculate_indicators: after each collection run that landed prices, advance the indicators
 and refresh the screener. Scheduled on the prices Asset; runnable by hand."""
-from airflow.sdk import dag
 
+from airflow.sdk import dag
 from screener_common import settings
 from screener_common.alerts import default_args_with_alerts
 from screener_common.checks import check_execution

@@ -8,6 +8,7 @@ The same steps as `data_collection_equities`: `start_execution` → `sync_univer
 `finish_execution` → `check_execution`, which updates the `screener_prices` Asset on success
 or partial.
 """
+
 # (The words "airflow" and "dag" in this file make the DAG processor parse it: safe mode.)
 from screener_common.collection import build_collection_dag
 

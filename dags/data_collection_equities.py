@@ -8,6 +8,7 @@ frankfurt, xetra, euronext, bme, six) on exchanges US, LSE, F, XETRA, PA, AS, BR
 `check_execution`. A run that ends success or partial updates the `screener_prices` Asset,
 which triggers `calculate_indicators`. Each run is one row of `monitor.execution_summary`.
 """
+
 # (The words "airflow" and "dag" in this file make the DAG processor parse it: safe mode.)
 from screener_common.collection import build_collection_dag
 

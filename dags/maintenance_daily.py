@@ -1,7 +1,7 @@
 """maintenance_daily: reap expired leases and stale executions, prune old logs and raw payloads
 (retention in pipeline.settings; in batches, one short transaction each), then analyze the hot tables."""
-from airflow.sdk import dag
 
+from airflow.sdk import dag
 from screener_common import settings
 from screener_common.alerts import default_args_with_alerts
 from screener_common.sql import sql_task
@@ -20,8 +20,9 @@ STALE_AFTER = "6 hours"
     doc_md=__doc__,
 )
 def maintenance_daily():
-    leases = sql_task("reap_expired_leases", "select pipeline.reap_expired_leases(%(now)s::timestamptz)",
-                      {"now": settings.AS_OF})
+    leases = sql_task(
+        "reap_expired_leases", "select pipeline.reap_expired_leases(%(now)s::timestamptz)", {"now": settings.AS_OF}
+    )
     stale = sql_task(
         "reap_stale_executions",
         "select pipeline.reap_stale_executions(%(older_than)s::interval, %(now)s::timestamptz)",
@@ -29,8 +30,12 @@ def maintenance_daily():
     )
 
     # one short transaction per batch (the procedure commits): needs autocommit
-    prune = sql_task("prune_logs", "call pipeline.prune_logs_in_batches(%(now)s::timestamptz)",
-                     {"now": settings.AS_OF}, autocommit=True)
+    prune = sql_task(
+        "prune_logs",
+        "call pipeline.prune_logs_in_batches(%(now)s::timestamptz)",
+        {"now": settings.AS_OF},
+        autocommit=True,
+    )
     analyze = sql_task(
         "analyze_hot_tables",
         "analyze pipeline.asset_processing_state, pipeline.work_items, pipeline.api_calls,"

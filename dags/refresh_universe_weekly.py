@@ -6,8 +6,8 @@ fundamentals are refreshed per asset on the schedule in pipeline.settings. In Ku
 the two pods share the files through SCREENER_K8S_TICKERS_PVC. Both read and write
 SCREENER_TICKERS_DIR (default: the project's config/tickers).
 """
-from airflow.sdk import dag
 
+from airflow.sdk import dag
 from screener_common import settings
 from screener_common.checks import check_execution
 from screener_common.fetcher_task import fetcher_task
@@ -26,9 +26,11 @@ from screener_common.sql import finish_execution, start_execution
 def refresh_universe_weekly():
     start = start_execution("refresh_universe_weekly")
     tickers = settings.tickers_dir()
-    refresh = fetcher_task("refresh_universe",
-                           ["refresh-universe", "--execution-id", settings.EXECUTION_ID, "--dir", tickers],
-                           pool=settings.EODHD_POOL)
+    refresh = fetcher_task(
+        "refresh_universe",
+        ["refresh-universe", "--execution-id", settings.EXECUTION_ID, "--dir", tickers],
+        pool=settings.EODHD_POOL,
+    )
     sync = fetcher_task("sync_universe", ["sync-universe", "--as-of", settings.AS_OF_DATE, "--dir", tickers])
     finish = finish_execution()
     check = check_execution()

@@ -9,6 +9,7 @@ What it simulates: eodhd_fake/market.py (the synthetic market) and server.py
 A package of its own, next to the fetcher and never imported by it: the production image
 (k8s/Dockerfile) holds no part of it (tests/test_k8s_image.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,12 +20,32 @@ import threading
 
 from eodhd_fake.market import DELISTED_PREFIX, EXCHANGES, REAL_SIZES, Market, NotFound
 from eodhd_fake.server import (
-    COSTS, TEXT_401, TEXT_402, TEXT_403, TEXT_404_EXCHANGE, TEXT_404_TICKER, FakeEodhd, redact,
+    COSTS,
+    TEXT_401,
+    TEXT_402,
+    TEXT_403,
+    TEXT_404_EXCHANGE,
+    TEXT_404_TICKER,
+    FakeEodhd,
+    redact,
 )
 
 __all__ = [
-    "COSTS", "DELISTED_PREFIX", "EXCHANGES", "FakeEodhd", "Market", "NotFound", "REAL_SIZES",
-    "TEXT_401", "TEXT_402", "TEXT_403", "TEXT_404_EXCHANGE", "TEXT_404_TICKER", "build_parser", "main", "redact",
+    "COSTS",
+    "DELISTED_PREFIX",
+    "EXCHANGES",
+    "FakeEodhd",
+    "Market",
+    "NotFound",
+    "REAL_SIZES",
+    "TEXT_401",
+    "TEXT_402",
+    "TEXT_403",
+    "TEXT_404_EXCHANGE",
+    "TEXT_404_TICKER",
+    "build_parser",
+    "main",
+    "redact",
 ]
 
 
@@ -37,6 +58,7 @@ def _date(text: str) -> dt.date:
 
 def _bounded(convert, low: float | None = None, high: float | None = None):
     """An argparse type: `convert`, then low <= value <= high (nan and inf refused)."""
+
     def check(text: str):
         try:
             value = convert(text)
@@ -80,15 +102,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--error-rate", type=_bounded(float, 0, 1), default=0.0, help="share of 5xx answers")
     p.add_argument("--truncate-rate", type=_bounded(float, 0, 1), default=0.0, help="share of 200s with a cut body")
     p.add_argument("--html-rate", type=_bounded(float, 0, 1), default=0.0, help="share of 200s with an HTML page")
-    p.add_argument("--retry-after-rate", type=_bounded(float, 0, 1), default=0.5, help="share of 429s sending Retry-After")
-    p.add_argument("--today-unpublished", action="store_true",
-                   help="serve data as of the day before --today (today's bars not published yet)")
+    p.add_argument(
+        "--retry-after-rate", type=_bounded(float, 0, 1), default=0.5, help="share of 429s sending Retry-After"
+    )
+    p.add_argument(
+        "--today-unpublished",
+        action="store_true",
+        help="serve data as of the day before --today (today's bars not published yet)",
+    )
     p.add_argument("--html-404", action="store_true", help="answer 404s with an HTML page instead of the text")
     p.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
-    p.add_argument("--token", action="append", default=None, metavar="TOKEN[:free]",
-                   help="accepted token (repeatable); default: any non-empty token not starting with 'invalid'")
-    p.add_argument("--exchange-size", type=_sizes, default=None, metavar="N|EX=N,...",
-                   help="listings per exchange (committed codes plus synthetic ones)")
+    p.add_argument(
+        "--token",
+        action="append",
+        default=None,
+        metavar="TOKEN[:free]",
+        help="accepted token (repeatable); default: any non-empty token not starting with 'invalid'",
+    )
+    p.add_argument(
+        "--exchange-size",
+        type=_sizes,
+        default=None,
+        metavar="N|EX=N,...",
+        help="listings per exchange (committed codes plus synthetic ones)",
+    )
     p.add_argument("--real-sizes", action="store_true", help="real-world exchange sizes (about 21,800 codes)")
     p.add_argument("--split", action="append", default=[], metavar="CODE:DATE:NEW/OLD", help="add a split")
 
@@ -103,12 +140,21 @@ def build(args: argparse.Namespace) -> FakeEodhd:
     sizes = dict(REAL_SIZES) if args.real_sizes else {}
     sizes.update(args.exchange_size or {})
     server = FakeEodhd(
-        today=args.today, tokens=tokens, daily_limit=args.daily_limit,
-        per_minute_limit=args.per_minute_limit, latency=args.latency_ms / 1000.0,
-        error_rate=args.error_rate, truncate_rate=args.truncate_rate, html_rate=args.html_rate,
-        retry_after_rate=args.retry_after_rate, today_published=not args.today_unpublished, html_404=args.html_404,
-        seed=args.seed, exchange_sizes=sizes,
-        host=args.host, port=args.port,
+        today=args.today,
+        tokens=tokens,
+        daily_limit=args.daily_limit,
+        per_minute_limit=args.per_minute_limit,
+        latency=args.latency_ms / 1000.0,
+        error_rate=args.error_rate,
+        truncate_rate=args.truncate_rate,
+        html_rate=args.html_rate,
+        retry_after_rate=args.retry_after_rate,
+        today_published=not args.today_unpublished,
+        html_404=args.html_404,
+        seed=args.seed,
+        exchange_sizes=sizes,
+        host=args.host,
+        port=args.port,
     )
     for spec in args.split:
         code, day, ratio = spec.split(":")
@@ -144,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     return serve(args)

@@ -20,14 +20,15 @@ Rules (also in the README):
 - About 30 % of codes are illiquid: ~4 % of their sessions have volume 0 and a flat bar.
   About 5 % of codes report fractional volumes. Bonds (GBOND) quote yields, volume 0.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import math
-from bisect import bisect_left, bisect_right
 import threading
 import warnings
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -71,13 +72,39 @@ EXCHANGES: dict[str, Exchange] = {
 
 # Real-world-like universe sizes (sum about 21,800), used with --real-sizes.
 REAL_SIZES = {
-    "US": 12900, "LSE": 3100, "F": 2300, "XETRA": 1350, "PA": 820, "AS": 190, "BR": 140,
-    "LS": 55, "MC": 230, "SW": 280, "GBOND": 40, "EUFUND": 400,
+    "US": 12900,
+    "LSE": 3100,
+    "F": 2300,
+    "XETRA": 1350,
+    "PA": 820,
+    "AS": 190,
+    "BR": 140,
+    "LS": 55,
+    "MC": 230,
+    "SW": 280,
+    "GBOND": 40,
+    "EUFUND": 400,
 }
 
 # Instruments that are ETFs whatever their exchange (plus synthetic ones by hash).
-KNOWN_ETFS = {"SPY", "QQQ", "VTI", "IVV", "VOO", "DIA", "IWM", "EEM", "GLD", "TLT",
-              "EXS1", "EUNL", "IWDA", "VUSA", "CSPX", "ISF"}
+KNOWN_ETFS = {
+    "SPY",
+    "QQQ",
+    "VTI",
+    "IVV",
+    "VOO",
+    "DIA",
+    "IWM",
+    "EEM",
+    "GLD",
+    "TLT",
+    "EXS1",
+    "EUNL",
+    "IWDA",
+    "VUSA",
+    "CSPX",
+    "ISF",
+}
 # The `demo` token answers only these, as on the live API.
 DEMO_CODES = {"AAPL.US", "MSFT.US", "TSLA.US", "AMZN.US", "VTI.US", "MCD.US"}
 
@@ -87,8 +114,20 @@ TYPE_FUND = "FUND"
 TYPE_PREFERRED = "Preferred Stock"
 TYPE_BOND = "Government Bond"
 
-BOND_CURRENCY = {"US": "USD", "UK": "GBP", "DE": "EUR", "FR": "EUR", "ES": "EUR", "IT": "EUR",
-                 "NL": "EUR", "BE": "EUR", "PT": "EUR", "CH": "CHF", "JP": "JPY", "CA": "CAD"}
+BOND_CURRENCY = {
+    "US": "USD",
+    "UK": "GBP",
+    "DE": "EUR",
+    "FR": "EUR",
+    "ES": "EUR",
+    "IT": "EUR",
+    "NL": "EUR",
+    "BE": "EUR",
+    "PT": "EUR",
+    "CH": "CHF",
+    "JP": "JPY",
+    "CA": "CAD",
+}
 
 
 class NotFound(Exception):
@@ -142,7 +181,9 @@ def calendar_sessions(calendar: str, end_year: int) -> tuple[dt.date, ...]:
 
     with warnings.catch_warnings():  # exchange-calendars' own pandas deprecation warnings
         warnings.simplefilter("ignore")
-        cal = xcals.get_calendar(calendar, start=pd.Timestamp(HISTORY_START), end=pd.Timestamp(dt.date(end_year, 12, 31)))
+        cal = xcals.get_calendar(
+            calendar, start=pd.Timestamp(HISTORY_START), end=pd.Timestamp(dt.date(end_year, 12, 31))
+        )
     return tuple(s.date() for s in cal.sessions)
 
 
@@ -322,7 +363,9 @@ class Market:
                 sym += letters[h % 26]
                 h //= 26
             if exchange_code == "GBOND":
-                sym = ["US", "UK", "DE", "FR", "ES", "IT", "NL", "BE", "PT", "CH", "JP", "CA"][h % 12] + f"{1 + i % 30}Y"
+                sym = ["US", "UK", "DE", "FR", "ES", "IT", "NL", "BE", "PT", "CH", "JP", "CA"][
+                    h % 12
+                ] + f"{1 + i % 30}Y"
             elif exchange_code == "EUFUND":
                 sym = isin_for("LU", f"fund{i}")
             code = f"{sym}.{exchange_code}"
@@ -552,14 +595,16 @@ class Market:
             declared = p.dates[max(0, k - 20)]
             record = p.dates[min(len(p.dates) - 1, k + 1)]
             payment = p.dates[min(len(p.dates) - 1, k + 15)]
-            out.append({
-                "date": day,
-                "value": round(amount * later, 5),
-                "unadjustedValue": amount,
-                "declarationDate": declared,
-                "recordDate": record,
-                "paymentDate": payment,
-            })
+            out.append(
+                {
+                    "date": day,
+                    "value": round(amount * later, 5),
+                    "unadjustedValue": amount,
+                    "declarationDate": declared,
+                    "recordDate": record,
+                    "paymentDate": payment,
+                }
+            )
         return out
 
 

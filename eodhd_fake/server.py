@@ -9,6 +9,7 @@ truncated 200s), 404 of a code/exchange and 5xx. 401, 402, 403, 422 (malformed d
 429 cost nothing.
 The quota day is the server's "today" (its UTC date), so set_today() starts a new day.
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,7 +30,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from eodhd_fake.fundamentals import fundamentals
 from eodhd_fake.market import (
-    CALENDAR_END, DEMO_CODES, EXCHANGES, HISTORY_START, Market, NotFound, num, unit,
+    CALENDAR_END,
+    DEMO_CODES,
+    EXCHANGES,
+    HISTORY_START,
+    Market,
+    NotFound,
+    num,
+    unit,
 )
 
 log = logging.getLogger("eodhd_fake")
@@ -67,7 +75,7 @@ HTML_404_PAGE = (
     "<body><h1>Not Found</h1><p>{text}</p></body></html>\n"
 )
 HTML_200_PAGE = (
-    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>EODHD</title></head>\n"
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>EODHD</title></head>\n'
     "<body><h1>Something went wrong</h1><p>Please try again later.</p></body></html>\n"
 )
 
@@ -138,7 +146,7 @@ class FakeEodhd:
         if tickers_dir is None:
             tickers_dir = TICKERS_DIR
         self.market = Market(tickers_dir=tickers_dir, exchange_sizes=exchange_sizes)
-        self.today = _check_today(today or dt.datetime.now(dt.timezone.utc).date())
+        self.today = _check_today(today or dt.datetime.now(dt.UTC).date())
         self.today_published = today_published
         self.html_404 = html_404
         if isinstance(tokens, (list, tuple, set)):
@@ -167,7 +175,7 @@ class FakeEodhd:
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------- lifecycle
-    def start(self) -> "FakeEodhd":
+    def start(self) -> FakeEodhd:
         handler = type("Handler", (_Handler,), {"app": self})
         self._httpd = _Server((self.host, self._port), handler)
         self._httpd.daemon_threads = True
@@ -181,7 +189,7 @@ class FakeEodhd:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> "FakeEodhd":
+    def __enter__(self) -> FakeEodhd:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -203,15 +211,23 @@ class FakeEodhd:
             self.today = _check_today(day)
             self._bulk_cache.clear()
 
-    def inject(self, pattern: str, status: int, body: str | bytes = "", count: int = 1,
-               headers: dict[str, str] | None = None, content_type: str | None = None) -> None:
+    def inject(
+        self,
+        pattern: str,
+        status: int,
+        body: str | bytes = "",
+        count: int = 1,
+        headers: dict[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> None:
         """Answer the next `count` /api requests whose path matches `pattern` (re.search) with this."""
         data = body.encode() if isinstance(body, str) else body
         if content_type is None:
             content_type = "application/json" if data[:1] in (b"{", b"[") else "text/plain; charset=utf-8"
         with self._lock:
-            self._injections.append(Injection(re.compile(pattern), status, data, count,
-                                              tuple((headers or {}).items()), content_type))
+            self._injections.append(
+                Injection(re.compile(pattern), status, data, count, tuple((headers or {}).items()), content_type)
+            )
 
     def add_split(self, code: str, day: dt.date, ratio: str) -> None:
         """A split on `day` (the first session on or after it); ratio "new/old", e.g. "4/1"."""
@@ -243,7 +259,9 @@ class FakeEodhd:
         by_code: dict[str, dict] = {}
         by_status: dict[str, int] = defaultdict(int)
         for (endpoint, code, status), n in items:
-            e = by_endpoint.setdefault(endpoint, {"requests": 0, "charged_calls": charged.get(endpoint, 0), "by_status": {}})
+            e = by_endpoint.setdefault(
+                endpoint, {"requests": 0, "charged_calls": charged.get(endpoint, 0), "by_status": {}}
+            )
             e["requests"] += n
             e["by_status"][str(status)] = e["by_status"].get(str(status), 0) + n
             c = by_code.setdefault(endpoint, {}).setdefault(code, {})
@@ -261,9 +279,13 @@ class FakeEodhd:
     def requests(self, endpoint: str | None = None, code: str | None = None, status: int | None = None) -> int:
         """How many requests matched (None = any)."""
         with self._lock:
-            return sum(n for (e, c, s), n in self._counts.items()
-                       if (endpoint is None or e == endpoint) and (code is None or c == code)
-                       and (status is None or s == status))
+            return sum(
+                n
+                for (e, c, s), n in self._counts.items()
+                if (endpoint is None or e == endpoint)
+                and (code is None or c == code)
+                and (status is None or s == status)
+            )
 
     def reset(self, *, quota: bool = False) -> None:
         """Clear the counters (and with quota=True the calls used and the rate windows)."""
@@ -326,8 +348,9 @@ class FakeEodhd:
         limited, remaining = self._rate_limit(token)
         if limited is not None:
             return limited
-        if plan == "demo" and not (endpoint == "user" or (endpoint in ("eod", "fundamentals", "splits", "div")
-                                                           and code in DEMO_CODES)):
+        if plan == "demo" and not (
+            endpoint == "user" or (endpoint in ("eod", "fundamentals", "splits", "div") and code in DEMO_CODES)
+        ):
             return Response(403, TEXT_403.encode())
         limit = FREE_DAILY_LIMIT if plan == "free" else self.daily_limit
         with self._lock:
@@ -410,15 +433,26 @@ class FakeEodhd:
         return response
 
     # ------------------------------------------------------------- endpoints
-    def _serve(self, endpoint: str, code: str, query: dict, today: dt.date, plan: str, used: int, limit: int) -> Response:
+    def _serve(
+        self, endpoint: str, code: str, query: dict, today: dt.date, plan: str, used: int, limit: int
+    ) -> Response:
         fmt_json = query.get("fmt", "").lower() == "json"
         if endpoint == "user":
-            return _json({
-                "name": "Local Server", "email": "local@example.com", "subscriptionType": "commercial",
-                "paymentMethod": "Not Available", "apiRequests": used, "apiRequestsDate": today.isoformat(),
-                "dailyRateLimit": limit, "extraLimit": 0, "inviteToken": None, "inviteTokenClicked": 0,
-                "subscriptionMode": "demo" if plan == "demo" else plan,
-            })
+            return _json(
+                {
+                    "name": "Local Server",
+                    "email": "local@example.com",
+                    "subscriptionType": "commercial",
+                    "paymentMethod": "Not Available",
+                    "apiRequests": used,
+                    "apiRequestsDate": today.isoformat(),
+                    "dailyRateLimit": limit,
+                    "extraLimit": 0,
+                    "inviteToken": None,
+                    "inviteTokenClicked": 0,
+                    "subscriptionMode": "demo" if plan == "demo" else plan,
+                }
+            )
         if not self.today_published:
             today = today - dt.timedelta(days=1)  # the data as of yesterday: today's bars not out yet
         if endpoint == "eod":
@@ -436,18 +470,30 @@ class FakeEodhd:
             return _json(doc)
         start, end = _date(query.get("from")), _date(query.get("to"))
         if endpoint == "splits":
-            rows = [{"date": d.isoformat(), "split": f"{new:.6f}/{old:.6f}"}
-                    for d, new, old in self.market.splits(inst, today)
-                    if (start is None or d >= start) and (end is None or d <= end)]
+            rows = [
+                {"date": d.isoformat(), "split": f"{new:.6f}/{old:.6f}"}
+                for d, new, old in self.market.splits(inst, today)
+                if (start is None or d >= start) and (end is None or d <= end)
+            ]
             return _json(rows) if fmt_json else _csv(["Date", "Stock Splits"], [[r["date"], r["split"]] for r in rows])
-        divs = [d for d in self.market.dividends(inst, today)
-                if (start is None or d["date"] >= start) and (end is None or d["date"] <= end)]
-        rows = [{
-            "date": d["date"].isoformat(), "declarationDate": d["declarationDate"].isoformat(),
-            "recordDate": d["recordDate"].isoformat(), "paymentDate": d["paymentDate"].isoformat(),
-            "period": "Quarterly", "value": num(d["value"]), "unadjustedValue": num(d["unadjustedValue"]),
-            "currency": inst.currency,
-        } for d in divs]
+        divs = [
+            d
+            for d in self.market.dividends(inst, today)
+            if (start is None or d["date"] >= start) and (end is None or d["date"] <= end)
+        ]
+        rows = [
+            {
+                "date": d["date"].isoformat(),
+                "declarationDate": d["declarationDate"].isoformat(),
+                "recordDate": d["recordDate"].isoformat(),
+                "paymentDate": d["paymentDate"].isoformat(),
+                "period": "Quarterly",
+                "value": num(d["value"]),
+                "unadjustedValue": num(d["unadjustedValue"]),
+                "currency": inst.currency,
+            }
+            for d in divs
+        ]
         return _json(rows) if fmt_json else _csv(["Date", "Dividends"], [[r["date"], r["value"]] for r in rows])
 
     def _eod(self, code: str, query: dict, today: dt.date, plan: str, fmt_json: bool) -> Response:
@@ -499,16 +545,28 @@ class FakeEodhd:
                     continue
                 sym, ex = inst.symbol, inst.exchange.code
                 if kind == "splits":
-                    rows += [{"code": sym, "exchange": ex, "date": d.isoformat(), "split": f"{new:.6f}/{old:.6f}"}
-                             for d, new, old in self.market.splits(inst, today) if d == day]
+                    rows += [
+                        {"code": sym, "exchange": ex, "date": d.isoformat(), "split": f"{new:.6f}/{old:.6f}"}
+                        for d, new, old in self.market.splits(inst, today)
+                        if d == day
+                    ]
                 elif kind == "dividends":
-                    rows += [{"code": sym, "exchange": ex, "date": d["date"].isoformat(),
-                              "dividend": f"{d['value']:.5f}", "currency": inst.currency,
-                              "declarationDate": d["declarationDate"].isoformat(),
-                              "recordDate": d["recordDate"].isoformat(),
-                              "paymentDate": d["paymentDate"].isoformat(), "period": "Quarterly",
-                              "unadjustedValue": f"{d['unadjustedValue']:.5f}"}
-                             for d in self.market.dividends(inst, today) if d["date"] == day]
+                    rows += [
+                        {
+                            "code": sym,
+                            "exchange": ex,
+                            "date": d["date"].isoformat(),
+                            "dividend": f"{d['value']:.5f}",
+                            "currency": inst.currency,
+                            "declarationDate": d["declarationDate"].isoformat(),
+                            "recordDate": d["recordDate"].isoformat(),
+                            "paymentDate": d["paymentDate"].isoformat(),
+                            "period": "Quarterly",
+                            "unadjustedValue": f"{d['unadjustedValue']:.5f}",
+                        }
+                        for d in self.market.dividends(inst, today)
+                        if d["date"] == day
+                    ]
                 else:
                     bar = self.market.bar_on(inst, day, today, cache=bool(symbols))
                     if bar is not None:
@@ -520,12 +578,18 @@ class FakeEodhd:
         if fmt_json:
             return _json(rows)
         if kind == "splits":
-            return _csv(["Code", "Ex", "Date", "Split"], [[r["code"], r["exchange"], r["date"], r["split"]] for r in rows])
+            return _csv(
+                ["Code", "Ex", "Date", "Split"], [[r["code"], r["exchange"], r["date"], r["split"]] for r in rows]
+            )
         if kind == "dividends":
-            return _csv(["Code", "Ex", "Date", "Dividend"], [[r["code"], r["exchange"], r["date"], r["dividend"]] for r in rows])
+            return _csv(
+                ["Code", "Ex", "Date", "Dividend"], [[r["code"], r["exchange"], r["date"], r["dividend"]] for r in rows]
+            )
         keys = ["code", "exchange_short_name", "date", "open", "high", "low", "close", "adjusted_close", "volume"]
-        return _csv(["Code", "Ex", "Date", "Open", "High", "Low", "Close", "Adjusted_close", "Volume"],
-                    [[r[k] for k in keys] for r in rows])
+        return _csv(
+            ["Code", "Ex", "Date", "Open", "High", "Low", "Close", "Adjusted_close", "Volume"],
+            [[r[k] for k in keys] for r in rows],
+        )
 
     def _symbols(self, exchange_code: str, query: dict, today: dt.date, fmt_json: bool) -> Response:
         codes = self.market.universe(exchange_code)
@@ -538,8 +602,17 @@ class FakeEodhd:
             t = inst.type.lower().replace(" ", "_")
             if wanted and not (wanted == t or (wanted == "stock" and t in ("common_stock", "preferred_stock"))):
                 continue
-            rows.append({"Code": inst.symbol, "Name": inst.name, "Country": inst.exchange.country_name,
-                         "Exchange": inst.venue, "Currency": inst.currency, "Type": inst.type, "Isin": inst.isin})
+            rows.append(
+                {
+                    "Code": inst.symbol,
+                    "Name": inst.name,
+                    "Country": inst.exchange.country_name,
+                    "Exchange": inst.venue,
+                    "Currency": inst.currency,
+                    "Type": inst.type,
+                    "Isin": inst.isin,
+                }
+            )
         if fmt_json:
             return _json(rows)
         keys = ["Code", "Name", "Country", "Exchange", "Currency", "Type", "Isin"]
@@ -568,8 +641,13 @@ class FakeEodhd:
                 return _json({"delisted": query["code"]})
             if path == "/_fake/inject":  # ?pattern=/eod/AAPL&status=503&body=...&count=2&retry_after=1
                 headers = {"Retry-After": query["retry_after"]} if query.get("retry_after") else None
-                self.inject(query["pattern"], int(query["status"]), query.get("body", ""),
-                            int(query.get("count", "1")), headers=headers)
+                self.inject(
+                    query["pattern"],
+                    int(query["status"]),
+                    query.get("body", ""),
+                    int(query.get("count", "1")),
+                    headers=headers,
+                )
                 return _json({"injected": query["pattern"]})
         except (KeyError, ValueError, re.error) as exc:
             return Response(400, f"bad control request: {type(exc).__name__}: {exc}".encode())

@@ -4,6 +4,7 @@ Every exchange of market.exchanges with a calendar code gets its sessions from a
 back to one year ahead, with open and close instants (UTC) and half-days flagged.
 Idempotent: sessions are upserted, sessions the calendar no longer has are removed.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -4,6 +4,7 @@ Each command module registers itself (register(subparsers)); this file parses, c
 bounds of every numeric option (including those of the other modules' commands, see
 EXTENSION_BOUNDS) and dispatches. Exit codes: 0 done, 1 an error, 2 usage or configuration.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,8 +81,10 @@ def bounded(convert, low: float | None = None, high: float | None = None):
     def check(text: str):
         value = convert(text)
         for v in value.values() if isinstance(value, dict) else [value]:
-            if (isinstance(v, float) and not math.isfinite(v)) or (low is not None and v < low) or (
-                high is not None and v > high
+            if (
+                (isinstance(v, float) and not math.isfinite(v))
+                or (low is not None and v < low)
+                or (high is not None and v > high)
             ):
                 raise argparse.ArgumentTypeError(f"must be {rule}: {text!r}")
         return value
@@ -117,8 +120,7 @@ def cmd_sync_universe(args: argparse.Namespace, config: Config) -> int:
 
     try:
         with connect(config.database_url) as conn:
-            result = sync_universe(conn, args.dir, args.as_of, only=args.universe or None,
-                                   allow_empty=args.allow_empty)
+            result = sync_universe(conn, args.dir, args.as_of, only=args.universe or None, allow_empty=args.allow_empty)
     except UniverseFileError as exc:
         # the input is wrong (fix the directory, the file or the name): a retry cannot help
         for line in str(exc).splitlines():
@@ -148,10 +150,18 @@ def build_parser() -> argparse.ArgumentParser:
             " sessions stored per exchange as JSON."
         ),
     )
-    p.add_argument("--start", type=_date, default=dt.date(today.year - 3, 1, 1),
-                   help="first date, YYYY-MM-DD (default January 1st three years ago)")
-    p.add_argument("--end", type=_date, default=dt.date(today.year + 1, 12, 31),
-                   help="last date, YYYY-MM-DD (default December 31st next year)")
+    p.add_argument(
+        "--start",
+        type=_date,
+        default=dt.date(today.year - 3, 1, 1),
+        help="first date, YYYY-MM-DD (default January 1st three years ago)",
+    )
+    p.add_argument(
+        "--end",
+        type=_date,
+        default=dt.date(today.year + 1, 12, 31),
+        help="last date, YYYY-MM-DD (default December 31st next year)",
+    )
     p.add_argument("--exchange", action="append", help="only this EODHD exchange code (repeatable)")
     p.set_defaults(func=cmd_load_calendars)
 
@@ -166,14 +176,25 @@ def build_parser() -> argparse.ArgumentParser:
             " Prints the counts per universe as JSON."
         ),
     )
-    p.add_argument("--dir", type=Path, default=TICKERS_DIR,
-                   help="the directory of the <universe>.txt files (default config/tickers)")
+    p.add_argument(
+        "--dir",
+        type=Path,
+        default=TICKERS_DIR,
+        help="the directory of the <universe>.txt files (default config/tickers)",
+    )
     p.add_argument("--as-of", type=_date, default=today, dest="as_of", help="the business date (default today)")
-    p.add_argument("--universe", action="append",
-                   help="only this universe (nyse, nasdaq, ...; repeatable; default every file of --dir)")
-    p.add_argument("--allow-empty", action="store_true", dest="allow_empty",
-                   help="sync a file without any code too: every asset of its universe becomes inactive"
-                        " (default: an empty file is an error)")
+    p.add_argument(
+        "--universe",
+        action="append",
+        help="only this universe (nyse, nasdaq, ...; repeatable; default every file of --dir)",
+    )
+    p.add_argument(
+        "--allow-empty",
+        action="store_true",
+        dest="allow_empty",
+        help="sync a file without any code too: every asset of its universe becomes inactive"
+        " (default: an empty file is an error)",
+    )
     p.set_defaults(func=cmd_sync_universe)
 
     for register in _extensions():

@@ -37,6 +37,7 @@ The token is sent as the api_token query parameter and appears nowhere else: sto
 parameters leave it out, exception texts (requests puts the full URL in them) and bodies
 are redacted before they leave this module.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,8 +47,8 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import quote
 
 import requests
@@ -144,7 +145,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     now_ts = time.time() if now is None else now
     return max(0.0, when.timestamp() - now_ts)
 
@@ -258,7 +259,12 @@ class EodhdClient:
                     self.limiter.defer(honoured)
             log.debug(
                 "%s %s: %s, retry %d/%d in %.2fs",
-                endpoint, code or "", result.error, attempt_no, self.retry.max_attempts - 1, delay,
+                endpoint,
+                code or "",
+                result.error,
+                attempt_no,
+                self.retry.max_attempts - 1,
+                delay,
             )
             self._wait(delay)
 
@@ -285,8 +291,7 @@ class EodhdClient:
     def _redact(self, text: str) -> str:
         return redact(text, self.token)
 
-    def _attempt(self, url: str, endpoint: str, code: str | None, params: dict, attempt_no: int,
-                 price: int) -> Attempt:
+    def _attempt(self, url: str, endpoint: str, code: str | None, params: dict, attempt_no: int, price: int) -> Attempt:
         started = time.monotonic()
         status: int | None = None
         body: str | None = None
@@ -308,7 +313,7 @@ class EodhdClient:
             error = self._redact(f"{type(exc).__name__}: {exc}")
             sent = request_was_sent(exc)
         duration_ms = int(round((time.monotonic() - started) * 1000))
-        received_at = dt.datetime.now(dt.timezone.utc)
+        received_at = dt.datetime.now(dt.UTC)
         if body is not None:
             if self.token and self.token in body:
                 body = body.replace(self.token, "***")

@@ -13,6 +13,7 @@ EODHD_READ_TIMEOUT    seconds to wait for an answer once a request is sent (defa
                    request that times out is charged in the ledger (the provider may have
                    served it)
 """
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,7 @@ class Config:
     read_timeout: float = 60.0
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, *, need_token: bool = False) -> "Config":
+    def from_env(cls, env: dict[str, str] | None = None, *, need_token: bool = False) -> Config:
         env = dict(os.environ if env is None else env)
         database_url = env.get("DATABASE_URL", "")
         if not database_url:

@@ -1,4 +1,5 @@
 """Database connections for the fetcher."""
+
 from __future__ import annotations
 
 import psycopg

@@ -4,6 +4,7 @@ In a pod log (stderr not a terminal) one line every `every` seconds:
   progress: done 120 failed 2 left 880 (12%) | requests 131, calls 1320 | 902 req/min, 9020 calls/min
 On a terminal the same, redrawn in place with a bar, and a final newline.
 """
+
 from __future__ import annotations
 
 import collections
@@ -11,8 +12,9 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, TextIO
+from typing import TextIO
 
 log = logging.getLogger("fetcher.progress")
 

@@ -5,11 +5,12 @@ spaced 60/limit seconds apart, with a small burst allowance so a thread that was
 the database does not lose its slot. Thread-safe; a stop event interrupts the wait.
 `defer(seconds)` pushes every later slot back (used after a 429 with Retry-After).
 """
+
 from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 class Stopped(Exception):

@@ -9,6 +9,7 @@ out), euronext.txt takes PA, AS, BR and LS. Only the instrument types asked for 
 refreshed in this call are kept as they were. A file is never replaced by an empty list, and
 an exchange whose call failed leaves its files untouched. Review the diff, then sync-universe.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -135,8 +136,20 @@ def land(conn: psycopg.Connection, execution_id: int | None, worker: str, a: Att
     with conn.cursor() as cur:
         cur.execute(
             sql.LAND,
-            (execution_id, a.endpoint, None, a.code, Jsonb(a.params), a.status, a.body, a.received_at, a.cost,
-             a.duration_ms, worker, a.error),
+            (
+                execution_id,
+                a.endpoint,
+                None,
+                a.code,
+                Jsonb(a.params),
+                a.status,
+                a.body,
+                a.received_at,
+                a.cost,
+                a.duration_ms,
+                worker,
+                a.error,
+            ),
         )
 
 
@@ -185,7 +198,7 @@ def refresh_universe(
         log.info("%s: %d listings", exchange, len(lists.get(exchange, [])))
 
     type_set = set(types)
-    day = (today or dt.datetime.now(dt.timezone.utc).date()).isoformat()
+    day = (today or dt.datetime.now(dt.UTC).date()).isoformat()
     summary: dict = {"universes": {}, "errors": errors, "calls": len(to_fetch)}
     for universe in targets:
         mine = [e for e in universe.exchange_codes if wanted is None or e in wanted]
@@ -210,8 +223,9 @@ def refresh_universe(
             f"{REFRESHED_MARK} exchange-symbol-list ({', '.join(mine)}) on {day}:"
             f" {len(new_codes)} codes, types {', '.join(types)}."
         )
-        write_universe_file(path, header or [f"# {universe.name}: one EODHD code per line (SYMBOL.EXCHANGE)"], note,
-                            new_codes)
+        write_universe_file(
+            path, header or [f"# {universe.name}: one EODHD code per line (SYMBOL.EXCHANGE)"], note, new_codes
+        )
         old = set(old_codes)
         summary["universes"][universe.name] = {
             "written": True,
@@ -247,7 +261,9 @@ def cmd_refresh_universe(args: argparse.Namespace, config: Config) -> int:
 def register(subparsers) -> None:
     p = subparsers.add_parser("refresh-universe", help="rewrite config/tickers/ from EODHD exchange-symbol-list")
     p.add_argument("--exchange", action="append", help="only this EODHD exchange code (repeatable or comma list)")
-    p.add_argument("--types", default=",".join(DEFAULT_TYPES), help='instrument types (default "Common Stock,ETF,FUND")')
+    p.add_argument(
+        "--types", default=",".join(DEFAULT_TYPES), help='instrument types (default "Common Stock,ETF,FUND")'
+    )
     p.add_argument("--dir", type=Path, default=TICKERS_DIR, help="the universe directory (default config/tickers)")
     p.add_argument("--execution-id", type=int, dest="execution_id", help="execution to charge the calls to")
     p.set_defaults(func=cmd_refresh_universe, needs_token=True)

@@ -42,6 +42,7 @@ Exit code 0: done, quota or deadline (or nothing to do: the execution is already
 2: configuration or an execution id that does not exist; 1: an error, the provider failing
 for everyone, or the database unreachable.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -218,8 +219,11 @@ class Runner:
                 limiter=RateLimiter(process_rate_limit(config.rate_limit_per_minute, self.rate_share)),
                 pool_size=options.threads + 2,
                 read_timeout=config.read_timeout,
-                retry=RetryPolicy(max_attempts=config.retry_attempts, backoff_base=config.retry_backoff,
-                                  backoff_cap=max(30.0, config.retry_backoff)),
+                retry=RetryPolicy(
+                    max_attempts=config.retry_attempts,
+                    backoff_base=config.retry_backoff,
+                    backoff_cap=max(30.0, config.retry_backoff),
+                ),
             )
         self.client = client
         self.counters = Counters()
@@ -354,11 +358,18 @@ class Runner:
         cur.execute(
             sql.LAND,
             (
-                self.opts.execution_id, a.endpoint,
+                self.opts.execution_id,
+                a.endpoint,
                 None if per_exchange else (a.code or item.ticker),
                 a.code if per_exchange else item.exchange_code,
-                Jsonb(a.params), a.status, a.body, a.received_at, a.cost, a.duration_ms,
-                self.opts.worker, a.error,
+                Jsonb(a.params),
+                a.status,
+                a.body,
+                a.received_at,
+                a.cost,
+                a.duration_ms,
+                self.opts.worker,
+                a.error,
             ),
         )
         return cur.fetchone()[0]
@@ -408,14 +419,20 @@ class Runner:
                             ingest = json.loads(ingest)
                         ingest = ingest or {}
                         if ingest.get("status") == "ok":
-                            part = {**ingest, "endpoint": a.endpoint, "api_calls": spent[0] + a.cost,
-                                    "requests": spent[1] + 1}
+                            part = {
+                                **ingest,
+                                "endpoint": a.endpoint,
+                                "api_calls": spent[0] + a.cost,
+                                "requests": spent[1] + 1,
+                            }
                             if last:
                                 fenced = self._succeed(cur, item, part)
                                 outcome = "done"
                             else:
-                                cur.execute(sql.RECORD_PART,
-                                            (item.work_item_id, item.lease_token, step, Jsonb(part), self.opts.lease))
+                                cur.execute(
+                                    sql.RECORD_PART,
+                                    (item.work_item_id, item.lease_token, step, Jsonb(part), self.opts.lease),
+                                )
                                 fenced = bool(cur.fetchone()[0])
                                 outcome = "continue"
                         else:
@@ -458,7 +475,7 @@ class Runner:
                 with conn.transaction() as effects:
                     if not self._fail(cur, item, error_class, message, a.status):
                         outcome = "lost"
-                        raise psycopg.Rollback(effects)
+                        raise psycopg.Rollback(effects) from None
                     outcome = "failed" if error_class == "data" else "returned"
                     self._local.failure = (error_class, message)
         return outcome
@@ -515,7 +532,8 @@ class Runner:
             # (no more heartbeats) and is claimed again when the lease expires
             log.warning(
                 "work item %s (%s): database connection lost (%s); it returns after its lease",
-                item.work_item_id, item.ticker or item.exchange_code,
+                item.work_item_id,
+                item.ticker or item.exchange_code,
                 self._db_error_text(exc),
             )
             self.counters.add(lost=1)
@@ -542,7 +560,8 @@ class Runner:
                     raise
                 log.warning(
                     "work item %s (%s): database connection lost (%s); landing the response again",
-                    item.work_item_id, item.ticker or item.exchange_code,
+                    item.work_item_id,
+                    item.ticker or item.exchange_code,
                     self._db_error_text(exc),
                 )
                 continue
@@ -588,8 +607,12 @@ class Runner:
             self.counters.add(**{outcome: 1})
             log.info(
                 "work item %s (%s %s) %s: %s: %s",
-                item.work_item_id, item.kind, item.ticker or item.exchange_code,
-                "failed" if outcome == "failed" else "back to pending", error_class, message,
+                item.work_item_id,
+                item.kind,
+                item.ticker or item.exchange_code,
+                "failed" if outcome == "failed" else "back to pending",
+                error_class,
+                message,
             )
         else:
             self.counters.add(lost=1)
@@ -663,9 +686,14 @@ class Runner:
         beats = threading.Thread(target=self._heartbeat_loop, args=(stop_beats,), name="heartbeat", daemon=True)
         log.info(
             "run: execution %s, worker %s, %d threads, batch %d, lease %s, limit %d/min (1/%d of %d/min)",
-            opts.execution_id, opts.worker, opts.threads, opts.batch, opts.lease,
+            opts.execution_id,
+            opts.worker,
+            opts.threads,
+            opts.batch,
+            opts.lease,
             self.client.limiter.per_minute if self.client.limiter else 0,
-            self.rate_share, self.config.rate_limit_per_minute,
+            self.rate_share,
+            self.config.rate_limit_per_minute,
         )
         self._reconnecting(self._register)
         progress.start()
@@ -786,8 +814,13 @@ def check_execution(database_url: str, execution_id: int) -> tuple[int, str] | N
         return EXIT_OK, f"nothing to do: execution {execution_id} is {status} (finished)"
     if claiming_stopped_at is not None:
         reason = stop_reason or "stopped"
-        code = (EXIT_CONFIGURATION if reason.startswith("configuration")
-                else EXIT_ERROR if reason.startswith("provider") else EXIT_OK)
+        code = (
+            EXIT_CONFIGURATION
+            if reason.startswith("configuration")
+            else EXIT_ERROR
+            if reason.startswith("provider")
+            else EXIT_OK
+        )
         return code, f"nothing to do: execution {execution_id} stopped claiming ({reason})"
     if planned_at is None:
         log.warning(
@@ -803,8 +836,12 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         code, message = refused
         if code == EXIT_OK:
             log.warning("%s", message)
-            print(json.dumps({"execution_id": args.execution_id, "stop": message, **Counters().snapshot()},
-                             sort_keys=True), flush=True)
+            print(
+                json.dumps(
+                    {"execution_id": args.execution_id, "stop": message, **Counters().snapshot()}, sort_keys=True
+                ),
+                flush=True,
+            )
         else:
             log.error("%s", message)
         return code
@@ -846,20 +883,37 @@ def register(subparsers) -> None:
             " (unknown execution, missing setting, token refused with 401/403)"
         ),
     )
-    p.add_argument("--execution-id", type=positive_int, required=True, dest="execution_id",
-                   help="the execution to work on (pipeline.process_executions)")
-    p.add_argument("--threads", "--workers", type=positive_int, default=8, dest="threads",
-                   help="concurrent requests (default 8)")
-    p.add_argument("--batch", type=positive_int, default=16, help="items claimed at a time (default 16)")
-    p.add_argument("--lease", type=parse_duration, default=dt.timedelta(minutes=5),
-                   help="lease per item, e.g. 90s, 5m (default 5m)")
-    p.add_argument("--deadline", type=parse_duration, default=dt.timedelta(minutes=50),
-                   help="stop claiming after this long, e.g. 50m, 1h (default 50m)")
-    p.add_argument("--worker-name", dest="worker_name", help="worker name in the ledger (default host:pid)")
-    p.add_argument("--progress-every", type=positive_float, dest="progress_every",
-                   help="seconds between progress lines")
     p.add_argument(
-        "--rate-share", type=positive_int, dest="rate_share",
+        "--execution-id",
+        type=positive_int,
+        required=True,
+        dest="execution_id",
+        help="the execution to work on (pipeline.process_executions)",
+    )
+    p.add_argument(
+        "--threads", "--workers", type=positive_int, default=8, dest="threads", help="concurrent requests (default 8)"
+    )
+    p.add_argument("--batch", type=positive_int, default=16, help="items claimed at a time (default 16)")
+    p.add_argument(
+        "--lease",
+        type=parse_duration,
+        default=dt.timedelta(minutes=5),
+        help="lease per item, e.g. 90s, 5m (default 5m)",
+    )
+    p.add_argument(
+        "--deadline",
+        type=parse_duration,
+        default=dt.timedelta(minutes=50),
+        help="stop claiming after this long, e.g. 50m, 1h (default 50m)",
+    )
+    p.add_argument("--worker-name", dest="worker_name", help="worker name in the ledger (default host:pid)")
+    p.add_argument(
+        "--progress-every", type=positive_float, dest="progress_every", help="seconds between progress lines"
+    )
+    p.add_argument(
+        "--rate-share",
+        type=positive_int,
+        dest="rate_share",
         help="processes sharing the token's per-minute limit at once; this one sends limit/N"
         " (default EODHD_RATE_SHARE, else 1)",
     )

@@ -3,6 +3,7 @@
 Constants (psycopg %s placeholders) and the ingest statement of each endpoint. The business
 rules behind them live in the database functions they call.
 """
+
 from __future__ import annotations
 
 # -- work items (pipeline.claim_work hands out each item with its requests) ---------------------
@@ -23,16 +24,13 @@ COUNT_ORPHANS = (
     "select count(*) from pipeline.work_items where execution_id = %s and status = 'claimed'"
     " and claimed_by = %s and not (work_item_id = any(%s))"
 )
-COUNT_LEFT = (
-    "select count(*) from pipeline.work_items where execution_id = %s and status in ('pending', 'claimed')"
-)
+COUNT_LEFT = "select count(*) from pipeline.work_items where execution_id = %s and status in ('pending', 'claimed')"
 
 # -- the run and its workers ----------------------------------------------------------------------
 REGISTER_WORKER = "select pipeline.register_worker(%s, %s)"
 TOUCH_WORKER = "select pipeline.touch_worker(%s, %s, %s)"
 PROVIDER_STOP = (
-    "select stop_reason from pipeline.process_executions where execution_id = %s"
-    " and stop_reason like 'provider:%%'"
+    "select stop_reason from pipeline.process_executions where execution_id = %s and stop_reason like 'provider:%%'"
 )
 EXECUTION_STATE = (
     "select status, claiming_stopped_at, stop_reason, planned_at from pipeline.process_executions"

@@ -9,6 +9,7 @@ while any file has one.
 A file without any code would deactivate its whole universe: syncing it is an error unless
 allow_empty (`sync-universe --allow-empty`) says that is meant.
 """
+
 from __future__ import annotations
 
 import datetime as dt

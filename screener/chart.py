@@ -1,5 +1,6 @@
 """`chart`: one ticker's adjusted price (candles or a line) with SMA 50/200 and Bollinger bands,
 volume, RSI 14 and MACD panels, from market.stock_prices and market.technical_indicators, as a PNG."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +14,17 @@ from matplotlib.ticker import FuncFormatter
 from screener.db import ScreenerError
 from screener.pictures import new_figure, save_png
 
-INDICATORS = ("sma_50", "sma_200", "bb_upper_20", "bb_middle_20", "bb_lower_20", "rsi_14",
-              "macd_line", "macd_signal", "macd_hist")
+INDICATORS = (
+    "sma_50",
+    "sma_200",
+    "bb_upper_20",
+    "bb_middle_20",
+    "bb_lower_20",
+    "rsi_14",
+    "macd_line",
+    "macd_signal",
+    "macd_hist",
+)
 CANDLES_UP_TO = 260  # bars: more than that and candles become unreadable, a line is drawn
 
 # Adjusted OHLC as the indicators see them: raw price times adjusted_close / close
@@ -44,13 +54,16 @@ class ChartData:
         return len(self.dates)
 
 
-def load(conn: psycopg.Connection, ticker: str, date_from: dt.date | None = None,
-         date_to: dt.date | None = None) -> ChartData:
+def load(
+    conn: psycopg.Connection, ticker: str, date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> ChartData:
     """The bars and indicators of `ticker` between the dates (default: the last year up to its last bar)."""
     row = conn.execute(
         """select a.asset_id, a.name, a.currency, min(p.trade_date), max(p.trade_date)
            from market.assets as a left join market.stock_prices as p using (asset_id)
-           where a.ticker = %s group by a.asset_id""", (ticker,)).fetchone()
+           where a.ticker = %s group by a.asset_id""",
+        (ticker,),
+    ).fetchone()
     if row is None:
         raise ScreenerError(f"unknown ticker {ticker!r}: not in market.assets (codes look like AAPL.US, BP.LSE)")
     asset_id, name, currency, first, last = row
@@ -64,7 +77,9 @@ def load(conn: psycopg.Connection, ticker: str, date_from: dt.date | None = None
     names = [d.name for d in cur.description]
     rows = cur.fetchall()
     if not rows:
-        raise ScreenerError(f"no bars for {ticker} between {date_from} and {date_to}: it has bars from {first} to {last}")
+        raise ScreenerError(
+            f"no bars for {ticker} between {date_from} and {date_to}: it has bars from {first} to {last}"
+        )
     columns = {n: np.array([np.nan if r[i] is None else float(r[i]) for r in rows]) for i, n in enumerate(names) if i}
     return ChartData(ticker, name, currency, [r[0] for r in rows], columns)
 
@@ -72,8 +87,9 @@ def load(conn: psycopg.Connection, ticker: str, date_from: dt.date | None = None
 def render(data: ChartData, out: Path, *, width: int = 1400, height: int = 1000, style: str = "auto") -> Path:
     """Draw the four panels into a PNG of exactly width x height pixels."""
     fig = new_figure(width, height)
-    grid = fig.add_gridspec(4, 1, height_ratios=[5, 1.3, 1.5, 1.7], hspace=0.08,
-                            left=0.07, right=0.975, top=0.94, bottom=0.06)
+    grid = fig.add_gridspec(
+        4, 1, height_ratios=[5, 1.3, 1.5, 1.7], hspace=0.08, left=0.07, right=0.975, top=0.94, bottom=0.06
+    )
     price = fig.add_subplot(grid[0])
     volume, rsi, macd = (fig.add_subplot(grid[i], sharex=price) for i in (1, 2, 3))
     c = data.columns
@@ -87,8 +103,9 @@ def render(data: ChartData, out: Path, *, width: int = 1400, height: int = 1000,
         price.bar(x, body, bottom=body_low, width=0.7, color=np.where(up, "#2da44e", "#cf222e"), linewidth=0)
     else:
         price.plot(x, c["close"], color="#24292f", linewidth=1.0, label="adjusted close")
-    price.fill_between(x, c["bb_lower_20"], c["bb_upper_20"], color="#54aeff", alpha=0.12, linewidth=0,
-                       label="Bollinger 20, 2σ")
+    price.fill_between(
+        x, c["bb_lower_20"], c["bb_upper_20"], color="#54aeff", alpha=0.12, linewidth=0, label="Bollinger 20, 2σ"
+    )
     price.plot(x, c["bb_upper_20"], color="#54aeff", linewidth=0.6)
     price.plot(x, c["bb_lower_20"], color="#54aeff", linewidth=0.6)
     price.plot(x, c["sma_50"], color="#bf8700", linewidth=1.2, label="SMA 50")
@@ -96,8 +113,12 @@ def render(data: ChartData, out: Path, *, width: int = 1400, height: int = 1000,
     price.legend(loc="upper left", fontsize=8, framealpha=0.8, edgecolor="none", ncol=4)
     price.set_ylabel(f"adjusted price ({data.currency or '?'})")
     title = f"{data.ticker}  {data.name or ''}".strip()
-    fig.suptitle(f"{title}   {data.dates[0]} to {data.dates[-1]}, {len(data)} bars   "
-                 f"last {c['close'][-1]:,.2f}", x=0.06, ha="left", fontsize=12)
+    fig.suptitle(
+        f"{title}   {data.dates[0]} to {data.dates[-1]}, {len(data)} bars   last {c['close'][-1]:,.2f}",
+        x=0.06,
+        ha="left",
+        fontsize=12,
+    )
 
     volume.bar(x, c["volume"], width=0.8, color=np.where(up, "#8ddb9f", "#ffaba8"), linewidth=0)
     volume.set_ylabel("volume")

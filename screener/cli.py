@@ -3,6 +3,7 @@
 Every command only reads. A problem the person can act on (unknown ticker or screen, empty
 range, no database) exits 2 with a message on stderr and nothing on stdout.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,12 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m screener", description=__doc__.split("\n")[0],
-                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m screener",
+        description=__doc__.split("\n")[0],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="command")
 
     c = sub.add_parser("chart", help="price chart PNG of one ticker: candles, SMA 50/200, Bollinger, volume, RSI, MACD")
@@ -57,10 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--to", dest="date_to", type=_date, help="last day (default: the ticker's last bar)")
     c.add_argument("--out", type=Path, help="PNG file (default: .tmp/charts/TICKER.png)")
     c.add_argument("--size", type=_size, default=(1400, 1000), help="WIDTHxHEIGHT in pixels (default 1400x1000)")
-    c.add_argument("--style", choices=("auto", "candle", "line"), default="auto",
-                   help="price panel: candles up to 260 bars, a line beyond (auto)")
+    c.add_argument(
+        "--style",
+        choices=("auto", "candle", "line"),
+        default="auto",
+        help="price panel: candles up to 260 bars, a line beyond (auto)",
+    )
 
-    r = sub.add_parser("report", help="PNG of the last days of runs: API calls vs quota, assets, failures, durations, freshness")
+    r = sub.add_parser(
+        "report", help="PNG of the last days of runs: API calls vs quota, assets, failures, durations, freshness"
+    )
     r.add_argument("--days", type=_positive, default=30, help="UTC days ending today (default 30)")
     r.add_argument("--until", type=_date, help="last UTC day of the report (default: today)")
     r.add_argument("--out", type=Path, help="PNG file (default: .tmp/report.png)")
@@ -70,8 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--runs", type=_positive, default=8, help="last runs shown (default 8)")
     s.add_argument("--failures", type=_positive, default=8, help="failure groups shown (default 8)")
     s.add_argument("--width", type=_positive, help="characters (default: the terminal's, or 110)")
-    s.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                   help="auto: colours and block characters only on a terminal (plain ASCII otherwise)")
+    s.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="auto: colours and block characters only on a terminal (plain ASCII otherwise)",
+    )
 
     q = sub.add_parser("screen", help="run a saved screen (market.screens) by name, or --list them")
     q.add_argument("name", nargs="?", help="screen_name in market.screens")
@@ -92,28 +107,40 @@ def main(argv: list[str] | None = None) -> int:
         with connect() as conn:
             if args.command == "chart":
                 from screener import chart
+
                 data = chart.load(conn, args.ticker, args.date_from, args.date_to)
                 out = args.out or root / ".tmp" / "charts" / f"{args.ticker}.png"
                 path = chart.render(data, out, width=args.size[0], height=args.size[1], style=args.style)
                 print(f"{path}  ({args.size[0]}x{args.size[1]}, {len(data)} bars {data.dates[0]} to {data.dates[-1]})")
             elif args.command == "report":
                 from screener import report
+
                 data = report.load(conn, args.days, args.until)
                 out = args.out or root / ".tmp" / "report.png"
                 path = report.render(data, out, width=args.size[0], height=args.size[1])
                 t = data.totals
-                print(f"{path}  ({args.size[0]}x{args.size[1]}, {data.days[0]} to {data.days[-1]}: {t['runs']} runs, "
-                      f"{t['api_cost']:,} API calls, {sum(t['failures'].values()):,} failures)")
+                print(
+                    f"{path}  ({args.size[0]}x{args.size[1]}, {data.days[0]} to {data.days[-1]}: {t['runs']} runs, "
+                    f"{t['api_cost']:,} API calls, {sum(t['failures'].values()):,} failures)"
+                )
             elif args.command == "status":
                 from screener import status
+
                 tty = sys.stdout.isatty()
                 fancy = args.color == "always" or (args.color == "auto" and tty)
                 colour = fancy and not (args.color == "auto" and os.environ.get("NO_COLOR"))
                 width = args.width or (shutil.get_terminal_size((110, 24)).columns if tty else 110)
-                sys.stdout.write(status.render(status.load(conn, runs=args.runs, failures=args.failures),
-                                               width=width, unicode=fancy, colour=colour))
+                sys.stdout.write(
+                    status.render(
+                        status.load(conn, runs=args.runs, failures=args.failures),
+                        width=width,
+                        unicode=fancy,
+                        colour=colour,
+                    )
+                )
             elif args.command == "screen":
                 from screener import screens
+
                 if args.list:
                     columns, rows = screens.list_screens(conn)
                     if args.format == "table":

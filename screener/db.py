@@ -3,6 +3,7 @@
 DATABASE_URL   PostgreSQL connection URL of the screener database (required)
 NO_COLOR       set (to anything): `status` prints no colours even on a terminal
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,9 @@ def database_url(env: dict[str, str] | None = None) -> str:
 def connect(url: str | None = None) -> psycopg.Connection:
     """A read-only, autocommit connection (these tools never change anything)."""
     try:
-        conn = psycopg.connect(url or database_url(), autocommit=True, application_name="screener-cli",
-                               connect_timeout=10)
+        conn = psycopg.connect(
+            url or database_url(), autocommit=True, application_name="screener-cli", connect_timeout=10
+        )
     except psycopg.OperationalError as exc:
         raise ScreenerError(f"cannot connect to the database: {str(exc).strip()}") from exc
     conn.execute("set default_transaction_read_only = on")

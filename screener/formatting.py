@@ -1,4 +1,5 @@
 """Numbers and tables for people: thousands separators, durations, aligned columns."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Reads of the monitor views shared by `status` and `report`: one row per exchange with its
 active assets split into exclusive states, the quota today, the last runs, the top failures."""
+
 from __future__ import annotations
 
 import datetime as dt

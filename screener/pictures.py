@@ -1,4 +1,5 @@
 """Shared by the pictures: a matplotlib figure of an exact pixel size (Agg, no display) and its PNG."""
+
 from __future__ import annotations
 
 from pathlib import Path

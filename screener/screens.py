@@ -2,6 +2,7 @@
 and aligned, or as CSV or JSON. The columns shown are a few that say what the asset is, where
 it trades and its price, then the screen's own `columns` (or, when it lists none, every column
 of market.screener_latest that its predicate or ordering names); --all-columns shows them all."""
+
 from __future__ import annotations
 
 import csv
@@ -23,10 +24,33 @@ NAME_WIDTH = 28
 # decimals per column: prices (and anything in price units) 2; the rest by what the number is
 _DECIMALS = {
     0: {"volume", "avg_volume_30", "avg_volume_90", "obv", "market_cap"},
-    1: {"rsi_14", "rsi_14_prev", "stoch_k", "stoch_d", "stoch_rsi_14", "willr_14", "cci_20", "adx_14",
-        "plus_di_14", "minus_di_14", "mfi_14"},
-    3: {"macd_line", "macd_signal", "macd_hist", "macd_line_prev", "macd_signal_prev", "macd_hist_prev",
-        "bb_percent_b_20", "bb_bandwidth_20", "volatility_30", "beta_252", "fundamentals_beta", "linreg_slope_20"},
+    1: {
+        "rsi_14",
+        "rsi_14_prev",
+        "stoch_k",
+        "stoch_d",
+        "stoch_rsi_14",
+        "willr_14",
+        "cci_20",
+        "adx_14",
+        "plus_di_14",
+        "minus_di_14",
+        "mfi_14",
+    },
+    3: {
+        "macd_line",
+        "macd_signal",
+        "macd_hist",
+        "macd_line_prev",
+        "macd_signal_prev",
+        "macd_hist_prev",
+        "bb_percent_b_20",
+        "bb_bandwidth_20",
+        "volatility_30",
+        "beta_252",
+        "fundamentals_beta",
+        "linreg_slope_20",
+    },
     4: {"dividend_yield"},
 }
 DECIMALS = {column: n for n, columns in _DECIMALS.items() for column in columns}
@@ -43,20 +67,24 @@ def _rows(cur: psycopg.Cursor) -> tuple[list[str], list[tuple]]:
 
 def list_screens(conn: psycopg.Connection) -> tuple[list[str], list[tuple]]:
     try:
-        return _rows(conn.execute(
-            "select screen_name, description, predicate from market.screens order by screen_name"))
+        return _rows(
+            conn.execute("select screen_name, description, predicate from market.screens order by screen_name")
+        )
     except errors.UndefinedTable as exc:
         raise ScreenerError("market.screens does not exist in this database: run `make migrate`") from exc
 
 
-def run(conn: psycopg.Connection, name: str, *, limit: int | None = None,
-        all_columns: bool = False) -> tuple[list[str], list[tuple]]:
+def run(
+    conn: psycopg.Connection, name: str, *, limit: int | None = None, all_columns: bool = False
+) -> tuple[list[str], list[tuple]]:
     """The screen's rows (in market.run_screen's order), reduced to the columns worth showing."""
     try:
         cur = conn.execute("select * from market.screens where screen_name = %s", (name,))
         definition = dict(zip([d.name for d in cur.description], cur.fetchone() or ()))
-        cur = conn.execute("select * from market.run_screen(%s)" + (" limit %s" if limit is not None else ""),
-                           (name, limit) if limit is not None else (name,))
+        cur = conn.execute(
+            "select * from market.run_screen(%s)" + (" limit %s" if limit is not None else ""),
+            (name, limit) if limit is not None else (name,),
+        )
     except errors.UndefinedTable as exc:
         raise ScreenerError("market.screens does not exist in this database: run `make migrate`") from exc
     except errors.UndefinedFunction as exc:
@@ -116,6 +144,7 @@ def as_json(columns: list[str], rows: list[tuple]) -> str:
         if isinstance(v, (dt.date, dt.datetime)):
             return v.isoformat()
         return _rounded(column, v)
+
     return json.dumps([{c: value(c, v) for c, v in zip(columns, r)} for r in rows], indent=1, ensure_ascii=False) + "\n"
 
 

@@ -1,4 +1,5 @@
 """Print DATABASE_URL with its database name replaced: dburl.py URL NEWNAME."""
+
 import sys
 from urllib.parse import urlsplit, urlunsplit
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make test: lint the SQL, build a fresh test database through the migration entry point,
+# make test: lint the SQL and the Python, build a fresh test database through the migration entry point,
 # run pgTAP (pg_prove), the same SQL suite on PostgreSQL 16, and pytest. Uses DATABASE_URL's server (the embedded one by default).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,6 +11,10 @@ TEST_URL="$($PY scripts/dburl.py "$DATABASE_URL" "$TEST_DB")"
 
 echo "== sqlfluff lint"
 .venv/bin/sqlfluff lint db --disable-progress-bar --processes 2
+
+echo "== ruff (lint and format check; pyproject.toml)"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
 
 echo "== fresh test database $TEST_DB"
 psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "drop database if exists $TEST_DB with (force)" -c "create database $TEST_DB"

@@ -7,6 +7,7 @@ does not). Its SQLite metadata database is a copy of one migrated once per check
 (.tmp/airflow-pytest-template), so two test sessions running side by side never see each
 other's DAG runs and every session starts with none.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -44,8 +45,12 @@ def ensure_metadata_db() -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not template.exists():
             work = Path(tempfile.mkdtemp(dir=TEMPLATE_HOME))
-            subprocess.run([str(ROOT / ".venv" / "bin" / "airflow"), "db", "migrate"], check=True,
-                           capture_output=True, env={**os.environ, "AIRFLOW_HOME": str(work)})
+            subprocess.run(
+                [str(ROOT / ".venv" / "bin" / "airflow"), "db", "migrate"],
+                check=True,
+                capture_output=True,
+                env={**os.environ, "AIRFLOW_HOME": str(work)},
+            )
             os.replace(work / "airflow.db", template)
             shutil.rmtree(work, ignore_errors=True)
     AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
@@ -64,6 +69,7 @@ def dag_bag():
 # helpers create each kind of run with Airflow's own code and run its tasks through the
 # Task SDK's runner and the in-process Execution API, as dag.test() does: the template
 # context of every task is the one Airflow builds for that run.
+
 
 def sync_dags_to_db() -> None:
     """Parse dags/ and write the DAGs to the metadata database (the DAG processor's job).
@@ -163,9 +169,7 @@ def scheduler_creates_scheduled_run(dag_id: str) -> str:
     from airflow import settings
     from airflow.models.dag import DagModel
     from airflow.models.dagrun import DagRun
-    from sqlalchemy import select
-
-    from sqlalchemy import delete
+    from sqlalchemy import delete, select
 
     with settings.Session() as session:
         model = session.get(DagModel, dag_id)
@@ -187,8 +191,13 @@ def trigger(dag_id: str, conf: dict | None = None, logical_date=None) -> str:
     from airflow.api.common.trigger_dag import trigger_dag
     from airflow.utils.types import DagRunTriggeredByType
 
-    run = trigger_dag(dag_id, conf=conf, logical_date=logical_date, triggered_by=DagRunTriggeredByType.CLI,
-                      triggering_user_name="pytest")
+    run = trigger_dag(
+        dag_id,
+        conf=conf,
+        logical_date=logical_date,
+        triggered_by=DagRunTriggeredByType.CLI,
+        triggering_user_name="pytest",
+    )
     return run.run_id
 
 
@@ -200,8 +209,15 @@ def backfill(dag_id: str, start, end) -> list[str]:
     from airflow.models.dagrun import DagRun
     from sqlalchemy import select
 
-    made = _create_backfill(dag_id=dag_id, from_date=start, to_date=end, max_active_runs=1, reverse=False,
-                            dag_run_conf=None, triggering_user_name="pytest")
+    made = _create_backfill(
+        dag_id=dag_id,
+        from_date=start,
+        to_date=end,
+        max_active_runs=1,
+        reverse=False,
+        dag_run_conf=None,
+        triggering_user_name="pytest",
+    )
     with settings.Session() as session:
         return list(session.scalars(select(DagRun.run_id).where(DagRun.backfill_id == made.id)))
 
@@ -272,5 +288,7 @@ def run_dagrun(dag, run_id: str):
 
 def task_states(run) -> dict[str, str]:
     """{task id (fetch[i] for a mapped instance): state} of a DagRun."""
-    return {(ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): str(ti.state)
-            for ti in run.get_task_instances()}
+    return {
+        (ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): str(ti.state)
+        for ti in run.get_task_instances()
+    }

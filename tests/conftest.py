@@ -4,6 +4,7 @@ The schema is built once per session into a template database through db/migrate
 each test that asks for `postgresql` (a psycopg connection) or `db_url` gets a fresh
 database cloned from it.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Helpers shared by the pytest suite: database URLs and the migration entry point."""
+
 from __future__ import annotations
 
 import os

@@ -23,6 +23,7 @@ Runner._beat (pipeline.heartbeat of the items held, every third of the lease) ma
 the process keeps its session alive (touch_worker) but its leases are renewed only by the
 claim and by the fence of a response, as when the heartbeat's statements cannot get through.
 """
+
 from __future__ import annotations
 
 import json
@@ -87,15 +88,18 @@ def commit_fault_shots(conn: psycopg.Connection) -> tuple[int, int]:
     return (shots if called else 0), conn.execute("select last_value from fault_test.victim").fetchone()[0]
 
 
-def wait_for_backend_in_commit(conn: psycopg.Connection, wait_event: str, timeout: float = 60.0,
-                               proc: subprocess.Popen | None = None) -> dict:
+def wait_for_backend_in_commit(
+    conn: psycopg.Connection, wait_event: str, timeout: float = 60.0, proc: subprocess.Popen | None = None
+) -> dict:
     """The fetcher backend of this database executing COMMIT and waiting on `wait_event`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         cur = conn.execute(
             "select pid, query, state, wait_event_type, wait_event, application_name"
             " from pg_stat_activity where datname = current_database() and application_name = 'screener-fetcher'"
-            " and wait_event = %s", (wait_event,))
+            " and wait_event = %s",
+            (wait_event,),
+        )
         rows = cur.fetchall()
         if rows:
             names = [d.name for d in cur.description]
@@ -106,15 +110,20 @@ def wait_for_backend_in_commit(conn: psycopg.Connection, wait_event: str, timeou
     raise AssertionError(f"no fetcher backend waited on {wait_event} within {timeout} s")
 
 
-def spawn_fetcher(db_url: str, server_url: str, execution_id: int, *args: str, lease_heartbeats: bool = True,
-                  env: dict | None = None) -> subprocess.Popen:
+def spawn_fetcher(
+    db_url: str, server_url: str, execution_id: int, *args: str, lease_heartbeats: bool = True, env: dict | None = None
+) -> subprocess.Popen:
     """`python -m fetcher run` (or, without lease heartbeats, this module's wrapper of it)."""
     environment = fetcher_env(db_url, server_url, TOKEN)
     environment.update(FAST_RETRIES, **(env or {}))
     module = "fetcher" if lease_heartbeats else "tests.fault_support"
     return subprocess.Popen(
         [sys.executable, "-m", module, "run", "--execution-id", str(execution_id), "--deadline", "3m", *args],
-        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -171,8 +180,12 @@ def _sync_rep_waits(url: str) -> bool:
     with psycopg.connect(url, autocommit=True) as conn:
         deadline = time.monotonic() + 2.0
         while thread.is_alive() and time.monotonic() < deadline:
-            pids = [r[0] for r in conn.execute(
-                "select pid from pg_stat_activity where application_name = 'fault_probe' and wait_event = 'SyncRep'")]
+            pids = [
+                r[0]
+                for r in conn.execute(
+                    "select pid from pg_stat_activity where application_name = 'fault_probe' and wait_event = 'SyncRep'"
+                )
+            ]
             if pids:
                 waited = True
                 conn.execute("select pg_cancel_backend(%s)", (pids[0],))
@@ -180,7 +193,9 @@ def _sync_rep_waits(url: str) -> bool:
             time.sleep(0.02)
         thread.join(10)
         if thread.is_alive():  # never leave a session waiting behind
-            conn.execute("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'fault_probe'")
+            conn.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'fault_probe'"
+            )
             thread.join(10)
     return waited
 

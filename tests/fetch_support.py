@@ -1,5 +1,6 @@
 """Shared set-up of the fetcher end-to-end tests: a small universe, calendars, an execution,
 the local EODHD server, and the comparison of the ledger with the server's own count."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,7 +38,7 @@ SERVER_ENDPOINTS = {
 
 def as_of(day: dt.date) -> dt.datetime:
     """Late in the UTC day: every exchange has published its day."""
-    return dt.datetime.combine(day, dt.time(23, 30), tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(23, 30), tzinfo=dt.UTC)
 
 
 def prepare_db(db_url: str, tickers_dir: Path, codes: list[str], universe: str = "nyse") -> None:
@@ -67,8 +68,18 @@ def finish(db_url: str, execution_id: int, day: dt.date) -> dict:
         return conn.execute("select pipeline.finish_execution(%s, %s)", (execution_id, as_of(day))).fetchone()[0]
 
 
-def make_runner(db_url: str, server_url: str, execution_id: int, *, token: str = TOKEN, threads: int = 4,
-                batch: int = 8, worker: str = "test-worker", max_attempts: int = 6, **options) -> Runner:
+def make_runner(
+    db_url: str,
+    server_url: str,
+    execution_id: int,
+    *,
+    token: str = TOKEN,
+    threads: int = 4,
+    batch: int = 8,
+    worker: str = "test-worker",
+    max_attempts: int = 6,
+    **options,
+) -> Runner:
     config = Config(database_url=db_url, api_token=token, base_url=server_url, rate_limit_per_minute=100_000)
     client = EodhdClient(
         base_url=server_url,
@@ -79,7 +90,10 @@ def make_runner(db_url: str, server_url: str, execution_id: int, *, token: str =
         pool_size=threads + 2,
     )
     opts = RunOptions(
-        execution_id=execution_id, threads=threads, batch=batch, worker=worker,
+        execution_id=execution_id,
+        threads=threads,
+        batch=batch,
+        worker=worker,
         lease=options.pop("lease", dt.timedelta(seconds=60)),
         deadline=options.pop("deadline", dt.timedelta(minutes=5)),
         progress_every=options.pop("progress_every", 30.0),
@@ -97,17 +111,35 @@ def fetcher_env(db_url: str, server_url: str, token: str = TOKEN) -> dict[str, s
 
 def spawn_run(db_url: str, server_url: str, execution_id: int, *args: str, token: str = TOKEN) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "fetcher", *args, "run", "--execution-id", str(execution_id),
-         "--lease", "60s", "--deadline", "5m", "--progress-every", "1"],
-        cwd=ROOT, env=fetcher_env(db_url, server_url, token),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "fetcher",
+            *args,
+            "run",
+            "--execution-id",
+            str(execution_id),
+            "--lease",
+            "60s",
+            "--deadline",
+            "5m",
+            "--progress-every",
+            "1",
+        ],
+        cwd=ROOT,
+        env=fetcher_env(db_url, server_url, token),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
 def ledger(db_url: str) -> dict[str, dict[str, int]]:
     """Rows and cost per endpoint in pipeline.api_calls."""
     with psycopg.connect(db_url, autocommit=True) as conn:
-        rows = conn.execute("select endpoint, count(*), coalesce(sum(cost), 0) from pipeline.api_calls group by 1").fetchall()
+        rows = conn.execute(
+            "select endpoint, count(*), coalesce(sum(cost), 0) from pipeline.api_calls group by 1"
+        ).fetchall()
     return {e: {"requests": int(n), "cost": int(c)} for e, n, c in rows}
 
 

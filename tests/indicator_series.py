@@ -1,4 +1,5 @@
 """Synthetic OHLCV series for the indicator tests, and loading them into market.stock_prices."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,7 +43,7 @@ def volatile(n: int = 420, seed: int = 2) -> dict[str, np.ndarray]:
     for start, length in ((40, 25), (200, 35), (330, 8)):
         flat = close[start - 1]
         for key in ("open", "high", "low", "close"):
-            bars[key][start:start + length] = flat
+            bars[key][start : start + length] = flat
     volume = rng.integers(0, 2_000_000, n).astype(float)
     volume[rng.random(n) < 0.15] = 0.0
     volume[200:235] = 0.0
@@ -89,5 +90,15 @@ def write_bars(conn, asset_id: int, bars: dict[str, np.ndarray], dates: list[dt.
             "copy market.stock_prices (asset_id, trade_date, open, high, low, close, adjusted_close, volume) from stdin"
         ) as copy:
             for i, day in enumerate(dates):
-                copy.write_row((asset_id, day, float(bars["open"][i]), float(bars["high"][i]), float(bars["low"][i]),
-                                float(bars["close"][i]), float(bars["adjusted_close"][i]), float(bars["volume"][i])))
+                copy.write_row(
+                    (
+                        asset_id,
+                        day,
+                        float(bars["open"][i]),
+                        float(bars["high"][i]),
+                        float(bars["low"][i]),
+                        float(bars["close"][i]),
+                        float(bars["adjusted_close"][i]),
+                        float(bars["volume"][i]),
+                    )
+                )

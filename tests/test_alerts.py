@@ -3,6 +3,7 @@ fresh database): a partial collection run with the quota above 90 %, too many as
 history and a skipped count that grew; a run that fails before the collection starts (the task's
 on_failure_callback). A notifier subclass records what it was asked to send; the messages carry
 the numbers and a psql line, never the API token. Connections choose SMTP and/or Slack."""
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from airflow.sdk import BaseNotifier  # noqa: E402
 
 from tests import airflow_support  # noqa: F401  (Airflow home before airflow is imported)
 from tests.test_e2e_dags import D1, TOKEN, bag, pipeline  # noqa: F401  (fixtures)
-
-from airflow.sdk import BaseNotifier  # noqa: E402
 
 SENT: list[dict] = []
 
@@ -44,11 +44,14 @@ def recorded(monkeypatch):
 
 def test_a_partial_run_over_quota_sends_its_numbers(pipeline, recorded):  # noqa: F811
     tickers = ["AAPL.US", "MSFT.US", "BP.LSE", "SAP.XETRA"]
-    pipeline.query("update pipeline.settings set daily_quota = 24, quota_buffer = 0, alert_attention_limit = 100"
-                   " returning 1")
-    pipeline.query("update pipeline.asset_processing_state set is_skipped = true, status = 'skipped',"
-                   " skip_reason = 'test' where asset_id = (select asset_id from market.assets where ticker = 'IBM.US')"
-                   " returning 1")
+    pipeline.query(
+        "update pipeline.settings set daily_quota = 24, quota_buffer = 0, alert_attention_limit = 100 returning 1"
+    )
+    pipeline.query(
+        "update pipeline.asset_processing_state set is_skipped = true, status = 'skipped',"
+        " skip_reason = 'test' where asset_id = (select asset_id from market.assets where ticker = 'IBM.US')"
+        " returning 1"
+    )
     run = pipeline.run("data_collection_equities", D1, {"tickers": tickers})
     execution_id, status, summary = pipeline.latest_execution("data_collection_equities")
     assert status == "partial" and str(run.state) == "success"
@@ -59,8 +62,10 @@ def test_a_partial_run_over_quota_sends_its_numbers(pipeline, recorded):  # noqa
     assert f"where execution_id = {execution_id};" in kinds["run_partial"]["message"]
     assert "22 of 24 calls used today (91.7 %, above 90.0 %)" in kinds["quota"]["message"]
     assert "select * from monitor.quota_today;" in kinds["quota"]["message"]
-    owed = pipeline.scalar("select count(*) from monitor.asset_status where reason in"
-                           " ('initial load owed', 'history owed') and exchange_code <> 'GBOND' and is_active")
+    owed = pipeline.scalar(
+        "select count(*) from monitor.asset_status where reason in"
+        " ('initial load owed', 'history owed') and exchange_code <> 'GBOND' and is_active"
+    )
     assert f"and {owed} owing history" in kinds["attention"]["message"]
     assert "Skipped tickers grew from 0 to 1" in kinds["skipped_grew"]["message"]
     assert all(a["run_id"] == run.run_id for a in recorded)
@@ -101,10 +106,16 @@ def test_connections_choose_the_notifiers(monkeypatch):
 
     server = HTTPServer(("127.0.0.1", 0), _Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("AIRFLOW_CONN_SCREENER_ALERTS_SMTP", json.dumps(
-        {"conn_type": "smtp", "host": "127.0.0.1", "extra": {"to": "ops@example.com"}}))
-    monkeypatch.setenv("AIRFLOW_CONN_SCREENER_ALERTS_SLACK", json.dumps(
-        {"conn_type": "http", "host": f"http://127.0.0.1:{server.server_port}/services", "password": "T0/B0/secret"}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SCREENER_ALERTS_SMTP",
+        json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "extra": {"to": "ops@example.com"}}),
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SCREENER_ALERTS_SLACK",
+        json.dumps(
+            {"conn_type": "http", "host": f"http://127.0.0.1:{server.server_port}/services", "password": "T0/B0/secret"}
+        ),
+    )
     try:
         notifiers = alerts.configured_notifiers("screener: quota", "22 of 24 calls used today")
         assert [type(n) for n in notifiers] == [alerts.LogNotifier, SmtpNotifier, alerts.SlackWebhookNotifier]

@@ -4,6 +4,7 @@ Exit codes, the message on stderr (never a traceback), nothing printed as a resu
 command refused. Issue 10 item 6: an unknown execution, a missing universe directory, numeric
 options out of range, the top-level help, `make help` and `make clean`.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from fetcher.cli import DELIBERATELY_UNBOUNDED, EXTENSION_BOUNDS, build_parser
 from eodhd_fake import FakeEodhd
-
+from fetcher.cli import DELIBERATELY_UNBOUNDED, EXTENSION_BOUNDS, build_parser
 from tests.fetch_support import TODAY, fetcher_env, finish, plan, prepare_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,8 +31,9 @@ def fetcher(*args: str, env: dict[str, str] | None = None, timeout: float = 120)
     if env is None:
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("EODHD_")}
         env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run([sys.executable, "-m", "fetcher", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "fetcher", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess, code: int = 2) -> None:
@@ -91,7 +92,8 @@ def test_run_on_an_execution_whose_claiming_stopped(db_url, tmp_path, stop_reaso
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute(
             "update pipeline.process_executions set claiming_stopped_at = now(), stop_reason = %s"
-            " where execution_id = %s", (stop_reason, execution_id),
+            " where execution_id = %s",
+            (stop_reason, execution_id),
         )
     result = fetcher("run", "--execution-id", str(execution_id), env=fetcher_env(db_url, UNREACHABLE_API))
     assert result.returncode == code, result.stderr[-2000:]
@@ -104,8 +106,17 @@ def test_run_on_a_running_planned_execution_fetches_it(db_url, tmp_path):
     prepare_db(db_url, tmp_path / "tickers", CODES)
     execution_id, _ = plan(db_url, TODAY, "runs")
     with FakeEodhd(today=TODAY) as fake:
-        result = fetcher("run", "--execution-id", str(execution_id), "--threads", "2", "--lease", "60s",
-                         env=fetcher_env(db_url, fake.url), timeout=300)
+        result = fetcher(
+            "run",
+            "--execution-id",
+            str(execution_id),
+            "--threads",
+            "2",
+            "--lease",
+            "60s",
+            env=fetcher_env(db_url, fake.url),
+            timeout=300,
+        )
         assert fake.counts()["requests"] > 0
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout)
@@ -146,8 +157,16 @@ def test_sync_universe_from_a_directory_without_universe_files_is_an_error(db_ur
 
 def test_sync_universe_names_the_requested_file_that_is_missing(db_url, tmp_path):
     (tmp_path / "nyse.txt").write_text("AAPL.US\n")
-    result = fetcher("sync-universe", "--dir", str(tmp_path), "--universe", "nyse", "--universe", "nasdaq",
-                     env=fetcher_env(db_url, UNREACHABLE_API))
+    result = fetcher(
+        "sync-universe",
+        "--dir",
+        str(tmp_path),
+        "--universe",
+        "nyse",
+        "--universe",
+        "nasdaq",
+        env=fetcher_env(db_url, UNREACHABLE_API),
+    )
     assert_clean_failure(result, 2)
     assert f"missing universe file(s) in {tmp_path}: nasdaq.txt" in result.stderr
     assert _assets(db_url) == 0, "nothing is synced when a requested file is missing"
@@ -155,8 +174,9 @@ def test_sync_universe_names_the_requested_file_that_is_missing(db_url, tmp_path
 
 def test_sync_universe_names_an_unknown_universe(db_url, tmp_path):
     (tmp_path / "nyse.txt").write_text("AAPL.US\n")
-    result = fetcher("sync-universe", "--dir", str(tmp_path), "--universe", "moon",
-                     env=fetcher_env(db_url, UNREACHABLE_API))
+    result = fetcher(
+        "sync-universe", "--dir", str(tmp_path), "--universe", "moon", env=fetcher_env(db_url, UNREACHABLE_API)
+    )
     assert_clean_failure(result, 2)
     assert "no universe named 'moon' in market.universes" in result.stderr
 
@@ -170,8 +190,9 @@ def test_sync_universe_with_a_malformed_file_is_an_error_naming_the_line(db_url,
 
 def test_sync_universe_of_a_good_directory_syncs_it(db_url, tmp_path):
     (tmp_path / "nyse.txt").write_text("# two\nAAPL.US\nMSFT.US\n")
-    result = fetcher("sync-universe", "--dir", str(tmp_path), "--as-of", "2026-11-02",
-                     env=fetcher_env(db_url, UNREACHABLE_API))
+    result = fetcher(
+        "sync-universe", "--dir", str(tmp_path), "--as-of", "2026-11-02", env=fetcher_env(db_url, UNREACHABLE_API)
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert set(json.loads(result.stdout)) == {"nyse"}
     assert _assets(db_url) == 2
@@ -218,8 +239,12 @@ def test_an_option_out_of_range_is_an_argparse_error(argv, command, option):
     # a database and a token that would let a wrongly accepted value go on (and fail later,
     # differently): the usage line tells the argparse refusal from a configuration error
     env = {k: v for k, v in os.environ.items() if not k.startswith("EODHD_")}
-    env.update(PYTHONPATH=str(ROOT), DATABASE_URL="postgresql://nobody@127.0.0.1:9/none",
-               EODHD_API_TOKEN="CLI-TEST-TOKEN", EODHD_BASE_URL=UNREACHABLE_API)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        DATABASE_URL="postgresql://nobody@127.0.0.1:9/none",
+        EODHD_API_TOKEN="CLI-TEST-TOKEN",
+        EODHD_BASE_URL=UNREACHABLE_API,
+    )
     result = fetcher(*argv, env=env, timeout=30)
     assert_clean_failure(result, 2)
     assert f"usage: python -m fetcher {command}" in result.stderr, result.stderr[-2000:]
@@ -230,8 +255,25 @@ def test_an_option_out_of_range_is_an_argparse_error(argv, command, option):
 
 def test_values_in_range_are_accepted():
     parser = build_parser()
-    run = parser.parse_args(["run", "--execution-id", "7", "--threads", "1", "--batch", "1", "--lease", "1s",
-                             "--deadline", "1h30m", "--progress-every", "0.5", "--rate-share", "1"])
+    run = parser.parse_args(
+        [
+            "run",
+            "--execution-id",
+            "7",
+            "--threads",
+            "1",
+            "--batch",
+            "1",
+            "--lease",
+            "1s",
+            "--deadline",
+            "1h30m",
+            "--progress-every",
+            "0.5",
+            "--rate-share",
+            "1",
+        ]
+    )
     assert (run.execution_id, run.threads, run.batch, run.progress_every) == (7, 1, 1, 0.5)
     assert parser.parse_args(["run", "--execution-id", "7", "--workers", "3"]).threads == 3
     assert parser.parse_args(["refresh-universe", "--execution-id", "3"]).execution_id == 3
@@ -273,7 +315,9 @@ def test_help_says_what_the_tool_does_its_commands_and_environment():
         assert first_words in " ".join(text.split()), f"help of {name} missing from --help"
     # every variable fetcher/config.py reads
     source = (ROOT / "fetcher" / "config.py").read_text()
-    variables = set(re.findall(r'env\.get\("([A-Z_]+)"', source)) | set(re.findall(r'_env_\w+\(env, "([A-Z_]+)"', source))
+    variables = set(re.findall(r'env\.get\("([A-Z_]+)"', source)) | set(
+        re.findall(r'_env_\w+\(env, "([A-Z_]+)"', source)
+    )
     assert {"DATABASE_URL", "EODHD_API_TOKEN", "EODHD_RATE_LIMIT"} <= variables
     for variable in variables:
         assert variable in text, f"{variable} missing from --help"
@@ -310,8 +354,9 @@ def test_make_help_lists_every_documented_target():
     targets = documented_targets(ROOT / "Makefile")
     assert len(targets) >= 10 and "test-pg16" in targets and "clean" in targets, targets
     env = {**os.environ, "DATABASE_URL": os.environ.get("DATABASE_URL") or "postgresql://unused@127.0.0.1:9/x"}
-    result = subprocess.run(["make", "-s", "-C", str(ROOT), "help"], capture_output=True, text=True, env=env,
-                            timeout=60)
+    result = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "help"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     listed = {}
     for line in result.stdout.splitlines():
@@ -327,8 +372,10 @@ def _project_copy(root: Path, venv_target: Path | None = None) -> Path:
     (project / "scripts").mkdir(parents=True)
     shutil.copy(ROOT / "Makefile", project / "Makefile")
     stub = project / "scripts" / "db.sh"
-    stub.write_text('#!/usr/bin/env bash\necho "$@" >> "$(dirname "$0")/../db-calls"\n'
-                    '[[ "$1" == url ]] && echo postgresql://stub@127.0.0.1:9/stub\nexit 0\n')
+    stub.write_text(
+        '#!/usr/bin/env bash\necho "$@" >> "$(dirname "$0")/../db-calls"\n'
+        '[[ "$1" == url ]] && echo postgresql://stub@127.0.0.1:9/stub\nexit 0\n'
+    )
     stub.chmod(0o755)
     for name in (".pg", ".airflow", ".tmp"):
         (project / name / "sub").mkdir(parents=True)
@@ -361,8 +408,9 @@ def test_make_clean_removes_what_it_says_and_nothing_else(tmp_path, venv_is_a_li
     assert ".venv" in paths and ".pg" in paths
 
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    result = subprocess.run(["make", "-s", "-C", str(project), "clean"], capture_output=True, text=True, env=env,
-                            timeout=60)
+    result = subprocess.run(
+        ["make", "-s", "-C", str(project), "clean"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "stop" in (project / "db-calls").read_text().split(), "the database is stopped first"
     for name in paths:

@@ -1,5 +1,6 @@
 """The EODHD client against a scripted local HTTP server: retries, error classes, costs,
 the rate limiter, and that the token never leaves the client."""
+
 from __future__ import annotations
 
 import io
@@ -42,7 +43,9 @@ class ScriptedServer:
                 with outer.lock:
                     outer.requests.append((parts.path, parse_qs(parts.query)))
                     queue = outer.script.get(parts.path, [])
-                    status, body, headers = queue.pop(0) if len(queue) > 1 else (queue[0] if queue else (404, "Ticker Not Found.", {}))
+                    status, body, headers = (
+                        queue.pop(0) if len(queue) > 1 else (queue[0] if queue else (404, "Ticker Not Found.", {}))
+                    )
                 data = body.encode()
                 self.send_response(status)
                 for k, v in headers.items():
@@ -95,7 +98,9 @@ def make_client(url: str, **kw) -> tuple[EodhdClient, list[float]]:
 def test_success_sends_fmt_json_and_token_but_stores_neither_token(server):
     server.on("/eod/AAPL.US", (200, '[{"date":"2026-11-24","close":1}]'))
     client, _ = make_client(server.url)
-    result = client.get("eod", "AAPL.US", {"from": "2026-11-01", "to": "2026-11-24", "period": "d", "order": "a"}, cost=1)
+    result = client.get(
+        "eod", "AAPL.US", {"from": "2026-11-01", "to": "2026-11-24", "period": "d", "order": "a"}, cost=1
+    )
     assert result.ok and result.status == 200 and result.cost == 1
     assert result.body == '[{"date":"2026-11-24","close":1}]'
     path, query = server.requests[0]
@@ -145,7 +150,13 @@ def test_transient_gives_up_after_max_attempts(server):
     ("status", "body", "error_class", "cost", "stops"),
     [
         (404, "Ticker Not Found.", "permanent", 1, False),
-        (402, "You exceeded your daily API requests limit.  Please contact support@eodhistoricaldata.com", "quota", 0, True),
+        (
+            402,
+            "You exceeded your daily API requests limit.  Please contact support@eodhistoricaldata.com",
+            "quota",
+            0,
+            True,
+        ),
         (401, "Unauthenticated", "configuration", 0, True),
         (403, "Forbidden. Please contact support@eodhistoricaldata.com", "configuration", 0, True),
     ],
@@ -371,9 +382,11 @@ def test_sent_and_unsent_requests_are_told_apart():
     from fetcher.client import request_was_sent
 
     refused = requests.exceptions.ConnectionError(
-        urllib3.exceptions.MaxRetryError(None, "/", urllib3.exceptions.NewConnectionError(None, "refused")))
+        urllib3.exceptions.MaxRetryError(None, "/", urllib3.exceptions.NewConnectionError(None, "refused"))
+    )
     dropped = requests.exceptions.ConnectionError(
-        urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError()))
+        urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError())
+    )
     assert not request_was_sent(refused)
     assert not request_was_sent(requests.exceptions.ConnectTimeout("connect timed out"))
     assert request_was_sent(requests.exceptions.ReadTimeout("read timed out"))

@@ -14,6 +14,7 @@ per test), the local EODHD server and the fetcher as a local process.
 The runs go through the Task SDK's runner and the in-process Execution API, as dag.test() runs
 them (see airflow_support.run_dagrun); `airflow standalone` is not needed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,27 +38,39 @@ EQUITY_EXCHANGES = ["US", "LSE", "F", "XETRA", "PA", "AS", "BR", "LS", "MC", "SW
 class Live(Pipeline):
     """The e2e Pipeline with trading days relative to now: d2 is the latest US session
     published now, d1 the one before."""
+
     d1: dt.date
     d2: dt.date
 
 
 @pytest.fixture
-def live(bag, db_url, monkeypatch):
+def live(bag, db_url, monkeypatch):  # noqa: F811  (bag: the fixture imported above)
     from eodhd_fake.server import FakeEodhd
 
-    today = dt.datetime.now(dt.timezone.utc).date()
-    _fetcher(db_url, "load-calendars", "--start", (today - dt.timedelta(days=200)).isoformat(),
-             "--end", (today + dt.timedelta(days=10)).isoformat(), "--exchange", "US", "--exchange", "GBOND")
+    today = dt.datetime.now(dt.UTC).date()
+    _fetcher(
+        db_url,
+        "load-calendars",
+        "--start",
+        (today - dt.timedelta(days=200)).isoformat(),
+        "--end",
+        (today + dt.timedelta(days=10)).isoformat(),
+        "--exchange",
+        "US",
+        "--exchange",
+        "GBOND",
+    )
     with psycopg.connect(db_url, autocommit=True) as conn:
         (d2,) = conn.execute("select pipeline.get_expected_session('US', now())").fetchone()
-        (d1,) = conn.execute("select max(session_date) from market.trading_sessions"
-                             " where exchange_code = 'US' and session_date < %s", (d2,)).fetchone()
+        (d1,) = conn.execute(
+            "select max(session_date) from market.trading_sessions where exchange_code = 'US' and session_date < %s",
+            (d2,),
+        ).fetchone()
         conn.execute("update pipeline.settings set history_start = %s", (d1 - dt.timedelta(days=90),))
     _fetcher(db_url, "sync-universe", "--as-of", d1.isoformat())
     fake = FakeEodhd(today=d1, tokens={TOKEN: "paid"}, per_minute_limit=100_000).start()
     monkeypatch.setenv("AIRFLOW_CONN_SCREENER_DB", db_url)
-    monkeypatch.setenv("AIRFLOW_CONN_EODHD_API", json.dumps(
-        {"conn_type": "http", "host": fake.url, "password": TOKEN}))
+    monkeypatch.setenv("AIRFLOW_CONN_EODHD_API", json.dumps({"conn_type": "http", "host": fake.url, "password": TOKEN}))
     monkeypatch.setenv("EODHD_RATE_LIMIT", "100000")
     monkeypatch.delenv("EODHD_API_TOKEN", raising=False)
     # the serialized DAGs the scheduler and the CLI read: the same mode and settings as `bag`
@@ -85,8 +98,9 @@ def _run_row(run_id: str):
     from sqlalchemy.orm import selectinload
 
     with settings.Session() as session:
-        return session.scalar(select(DagRun).where(DagRun.run_id == run_id)
-                              .options(selectinload(DagRun.consumed_asset_events)))
+        return session.scalar(
+            select(DagRun).where(DagRun.run_id == run_id).options(selectinload(DagRun.consumed_asset_events))
+        )
 
 
 def _last_event_id() -> int:
@@ -105,13 +119,16 @@ def _events_since(event_id: int) -> list[tuple[int, str]]:
     from sqlalchemy import select
 
     with settings.Session() as session:
-        return session.execute(select(AssetEvent.id, AssetEvent.source_run_id)
-                               .where(AssetEvent.id > event_id).order_by(AssetEvent.id)).all()
+        return session.execute(
+            select(AssetEvent.id, AssetEvent.source_run_id).where(AssetEvent.id > event_id).order_by(AssetEvent.id)
+        ).all()
 
 
 def _execution(p: Live, process: str, run_id: str) -> tuple[str, dt.datetime, dict]:
-    return p.query("select status, as_of, parameters from pipeline.process_executions"
-                   " where process_name = %s and run_id = %s", (process, run_id))[0]
+    return p.query(
+        "select status, as_of, parameters from pipeline.process_executions where process_name = %s and run_id = %s",
+        (process, run_id),
+    )[0]
 
 
 def test_collection_asset_event_triggers_indicators(live, indicators_unpaused):
@@ -143,17 +160,26 @@ def test_collection_asset_event_triggers_indicators(live, indicators_unpaused):
         assert run.state == "success", airflow_support.task_states(run)
         status, as_of, _ = _execution(p, "calculate_indicators", run_id)
         assert status == "success" and as_of == row.run_after  # as of when the event arrived
-        latest = dict(p.query("select a.ticker, max(t.trade_date) from market.technical_indicators t"
-                              " join market.assets a using (asset_id) group by 1"))
+        latest = dict(
+            p.query(
+                "select a.ticker, max(t.trade_date) from market.technical_indicators t"
+                " join market.assets a using (asset_id) group by 1"
+            )
+        )
         assert latest == {ticker: day for ticker in US}, latest
 
 
 def _cli_trigger(dag_id: str, conf: dict) -> dict:
     """`airflow dags trigger DAG -c CONF -o json` in its own process; the run it created."""
     airflow = str(airflow_support.ROOT / ".venv" / "bin" / "airflow")
-    out = subprocess.run([airflow, "dags", "trigger", dag_id, "-c", json.dumps(conf), "-o", "json"],
-                         env=dict(os.environ), cwd=airflow_support.ROOT, check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        [airflow, "dags", "trigger", dag_id, "-c", json.dumps(conf), "-o", "json"],
+        env=dict(os.environ),
+        cwd=airflow_support.ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     (run,) = json.loads(next(line for line in out.splitlines() if line.startswith("[")))
     return run
 
@@ -180,15 +206,21 @@ def test_cli_trigger_with_conf_and_no_logical_date(live, capfd, caplog):
         # the DAG's default exchanges, the conf's tickers; `workers` is Airflow's, [] "not given"
         assert parameters == {"exchanges": exchanges, "tickers": tickers}, parameters
         assert len([t for t in states if t.startswith("fetch[")]) == conf.get("workers", 2)
-    bars = dict(p.query("select a.ticker, max(s.trade_date) from market.stock_prices s"
-                        " join market.assets a using (asset_id) group by 1"))
+    bars = dict(
+        p.query(
+            "select a.ticker, max(s.trade_date) from market.stock_prices s"
+            " join market.assets a using (asset_id) group by 1"
+        )
+    )
     assert set(bars) == {*US, *BONDS} and all(bars[t] == p.d2 for t in US), bars
 
     # what the database refuses fails the first task, before any API call: an unknown key, and
     # force without a selection of the operator's own (the DAG's default exchanges are none)
     requests = p.fake.counts()["requests"]
-    for conf, message in [({"tickerz": ["AAPL.US"]}, "unknown parameter(s): tickerz"),
-                          ({"force": True}, "force without tickers or exchanges")]:
+    for conf, message in [
+        ({"tickerz": ["AAPL.US"]}, "unknown parameter(s): tickerz"),
+        ({"force": True}, "force without tickers or exchanges"),
+    ]:
         created = _cli_trigger("data_collection_equities", conf)
         run = airflow_support.run_dagrun(p.bag.dags["data_collection_equities"], created["dag_run_id"])
         states = airflow_support.task_states(run)

@@ -10,6 +10,7 @@ pod, the execution's status), so no PostgreSQL and no network are needed; the re
 are recorded and checked. Asset-triggered runs and runs without a logical date have no data
 interval: their context has no `data_interval_end` / `logical_date` keys at all.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -117,8 +118,11 @@ def _check(bag, dag_id: str, run_id: str, seen: dict, conf: dict | None = None) 
     # every DAG renders its business time somewhere, as a timestamp or a date: always this one
     when = _business_time(run)
     times = [v[name] for v in mine.values() for name in ("as_of", "now") if name in v]
-    times += [v["arguments"][v["arguments"].index("--as-of") + 1]
-              for v in mine.values() if "--as-of" in v.get("arguments", [])]
+    times += [
+        v["arguments"][v["arguments"].index("--as-of") + 1]
+        for v in mine.values()
+        if "--as-of" in v.get("arguments", [])
+    ]
     assert times, mine
     for value in times:
         if len(value) == len("YYYY-MM-DD"):
@@ -197,21 +201,47 @@ def test_backfill_runs(airflow, rendered):
     airflow_support.scheduler_marks_backfills_complete()
 
 
-@pytest.mark.parametrize("conf, given", [
-    # the Trigger form as the UI sends it, untouched: every Param, empty ones as null
-    ({"workers": 4, "tickers": None, "exchanges": None, "force": False, "all": False, "from_date": None,
-      "components": None}, {}),
-    # the form filled in
-    ({"workers": 2, "tickers": ["AAPL.US", "BP.LSE"], "exchanges": ["US", "LSE"], "force": True,
-      "from_date": "2026-03-02", "components": ["prices"]},
-     {"tickers": ["AAPL.US", "BP.LSE"], "exchanges": ["US", "LSE"], "force": True, "from_date": "2026-03-02",
-      "components": ["prices"]}),
-    # emptied fields are "not given" too
-    ({"tickers": [], "exchanges": [], "force": False, "from_date": "", "components": []}, {}),
-    ({"force": True, "all": True}, {"force": True, "all": True}),
-    # `airflow dags trigger -c`: unknown keys go to the database as they are (it refuses them)
-    ({"tickerz": ["AAPL.US"], "bogus": None, "workers": 1}, {"tickerz": ["AAPL.US"], "bogus": None}),
-])
+@pytest.mark.parametrize(
+    "conf, given",
+    [
+        # the Trigger form as the UI sends it, untouched: every Param, empty ones as null
+        (
+            {
+                "workers": 4,
+                "tickers": None,
+                "exchanges": None,
+                "force": False,
+                "all": False,
+                "from_date": None,
+                "components": None,
+            },
+            {},
+        ),
+        # the form filled in
+        (
+            {
+                "workers": 2,
+                "tickers": ["AAPL.US", "BP.LSE"],
+                "exchanges": ["US", "LSE"],
+                "force": True,
+                "from_date": "2026-03-02",
+                "components": ["prices"],
+            },
+            {
+                "tickers": ["AAPL.US", "BP.LSE"],
+                "exchanges": ["US", "LSE"],
+                "force": True,
+                "from_date": "2026-03-02",
+                "components": ["prices"],
+            },
+        ),
+        # emptied fields are "not given" too
+        ({"tickers": [], "exchanges": [], "force": False, "from_date": "", "components": []}, {}),
+        ({"force": True, "all": True}, {"force": True, "all": True}),
+        # `airflow dags trigger -c`: unknown keys go to the database as they are (it refuses them)
+        ({"tickerz": ["AAPL.US"], "bogus": None, "workers": 1}, {"tickerz": ["AAPL.US"], "bogus": None}),
+    ],
+)
 def test_trigger_parameters_reach_start_execution(airflow, rendered, conf, given):
     """What pipeline.start_execution gets (over the DAG's default exchanges) for a trigger."""
     dag_id = "data_collection_equities"

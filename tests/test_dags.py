@@ -1,5 +1,6 @@
 """Every DAG imports cleanly, with no database, network or Variable access at import time,
 in both executor modes; the DAGs have the shape the pipeline relies on."""
+
 from __future__ import annotations
 
 import json
@@ -54,13 +55,25 @@ def test_collection_dag_shape(monkeypatch):
         dag = bag.dags[dag_id]
         assert dag.max_active_runs == 1 and dag.catchup is False
         assert dag.default_args["retries"] >= 1 and dag.default_args["retry_exponential_backoff"]
-        chain = ["start_execution", "sync_universe", "discover_delta", "plan_workers", "fetch",
-                 "finish_execution", "check_execution"]
+        chain = [
+            "start_execution",
+            "sync_universe",
+            "discover_delta",
+            "plan_workers",
+            "fetch",
+            "finish_execution",
+            "check_execution",
+        ]
         for upstream, downstream in zip(chain, chain[1:]):
             assert downstream in dag.get_task(upstream).downstream_task_ids, (dag_id, upstream)
         # every step before the fetch fails the run directly; fetch workers only through the status
         assert dag.get_task("check_execution").upstream_task_ids == {
-            "start_execution", "sync_universe", "discover_delta", "plan_workers", "finish_execution"}
+            "start_execution",
+            "sync_universe",
+            "discover_delta",
+            "plan_workers",
+            "finish_execution",
+        }
         assert dag.get_task("finish_execution").trigger_rule == "all_done"
         # bad conf is a validation error: it fails the run at once, not after retries
         assert dag.get_task("start_execution").retries == 0
@@ -76,10 +89,19 @@ def test_indicators_dag_is_scheduled_on_the_prices_asset():
     dag = bag.dags["calculate_indicators"]
     assert "screener_prices" in str(dag.timetable.asset_condition)
     assert [t.task_id for t in dag.topological_sort()] == [
-        "start_execution", "refresh_indicators", "refresh_screener", "finish_execution", "check_execution"]
+        "start_execution",
+        "refresh_indicators",
+        "refresh_screener",
+        "finish_execution",
+        "check_execution",
+    ]
     assert dag.get_task("finish_execution").trigger_rule == "all_done"
     assert dag.get_task("check_execution").upstream_task_ids == {
-        "start_execution", "refresh_indicators", "refresh_screener", "finish_execution"}
+        "start_execution",
+        "refresh_indicators",
+        "refresh_screener",
+        "finish_execution",
+    }
 
 
 def test_sql_tasks_bind_parameters():
@@ -100,8 +122,18 @@ def test_sql_tasks_bind_parameters():
 
 # Context keys that a run without a data interval (Asset-triggered, or triggered without a
 # logical date) does not have at all; Airflow renders with StrictUndefined.
-DATED_KEYS = ("logical_date", "data_interval_start", "data_interval_end", "ds", "ds_nodash", "ts",
-              "ts_nodash", "ts_nodash_with_tz", "prev_data_interval_start_success", "prev_data_interval_end_success")
+DATED_KEYS = (
+    "logical_date",
+    "data_interval_start",
+    "data_interval_end",
+    "ds",
+    "ds_nodash",
+    "ts",
+    "ts_nodash",
+    "ts_nodash_with_tz",
+    "prev_data_interval_start_success",
+    "prev_data_interval_end_success",
+)
 
 
 @pytest.mark.parametrize("mode", ["local", "kubernetes"])
@@ -138,12 +170,32 @@ def test_collection_dags_have_trigger_params_and_their_own_docs():
         dag = bag.dags[dag_id]
         params = {name: dag.params.get_param(name) for name in dag.params}
         assert list(params) == ["workers", "tickers", "exchanges", "force", "all", "from_date", "components"]
-        assert dag.params.validate() == {"workers": settings.default_workers(), "tickers": None, "exchanges": None,
-                                         "force": False, "all": False, "from_date": None, "components": None}
-        kinds = {name: [t for t in ([p.schema["type"]] if isinstance(p.schema["type"], str) else p.schema["type"])
-                        if t != "null"] for name, p in params.items()}
-        assert kinds == {"workers": ["integer"], "tickers": ["array"], "exchanges": ["array"], "force": ["boolean"],
-                         "all": ["boolean"], "from_date": ["string"], "components": ["array"]}
+        assert dag.params.validate() == {
+            "workers": settings.default_workers(),
+            "tickers": None,
+            "exchanges": None,
+            "force": False,
+            "all": False,
+            "from_date": None,
+            "components": None,
+        }
+        kinds = {
+            name: [
+                t
+                for t in ([p.schema["type"]] if isinstance(p.schema["type"], str) else p.schema["type"])
+                if t != "null"
+            ]
+            for name, p in params.items()
+        }
+        assert kinds == {
+            "workers": ["integer"],
+            "tickers": ["array"],
+            "exchanges": ["array"],
+            "force": ["boolean"],
+            "all": ["boolean"],
+            "from_date": ["string"],
+            "components": ["array"],
+        }
         assert params["exchanges"].schema["examples"] == exchanges  # a multi-select of the DAG's own
         assert params["components"].schema["examples"] == ["prices", "fundamentals", "corporate_actions"]
         assert "format" not in params["from_date"].schema  # the database checks the date, with its message
@@ -156,8 +208,12 @@ def test_collection_dags_have_trigger_params_and_their_own_docs():
 
 def _universe_dirs(bag, mode: str) -> dict[tuple[str, str], str]:
     """The --dir of every refresh-universe and sync-universe task, by (dag, task)."""
-    tasks = [("refresh_universe_weekly", "refresh_universe"), ("refresh_universe_weekly", "sync_universe"),
-             ("data_collection_equities", "sync_universe"), ("data_collection_bonds", "sync_universe")]
+    tasks = [
+        ("refresh_universe_weekly", "refresh_universe"),
+        ("refresh_universe_weekly", "sync_universe"),
+        ("data_collection_equities", "sync_universe"),
+        ("data_collection_bonds", "sync_universe"),
+    ]
     out = {}
     for dag_id, task_id in tasks:
         op = bag.dags[dag_id].get_task(task_id)
@@ -167,10 +223,13 @@ def _universe_dirs(bag, mode: str) -> dict[tuple[str, str], str]:
     return out
 
 
-@pytest.mark.parametrize("mode, default", [
-    ("local", str(airflow_support.ROOT / "config" / "tickers")),
-    ("kubernetes", "/app/config/tickers"),  # the project's config/tickers inside the fetcher image
-])
+@pytest.mark.parametrize(
+    "mode, default",
+    [
+        ("local", str(airflow_support.ROOT / "config" / "tickers")),
+        ("kubernetes", "/app/config/tickers"),  # the project's config/tickers inside the fetcher image
+    ],
+)
 def test_universe_tasks_share_the_tickers_dir(monkeypatch, tmp_path, mode, default):
     """refresh-universe and every sync-universe get SCREENER_TICKERS_DIR (default the project's
     config/tickers); in kubernetes mode the tickers claim is mounted at that same path."""

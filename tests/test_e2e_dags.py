@@ -5,6 +5,7 @@ A few tickers keep it lean: every run passes conf `tickers`. Sessions (exchange-
 Tue 2026-11-24 and Wed 2026-11-25 trade everywhere; Thu 2026-11-26 is Thanksgiving (US
 closed, Europe open); Fri 2026-11-27 a US half-day; Sat 2026-11-28 nothing trades.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -78,23 +79,31 @@ class Pipeline:
     def latest_execution(self, process: str) -> tuple[int, str, dict]:
         return self.query(
             "select execution_id, status, summary from pipeline.process_executions"
-            " where process_name = %s order by execution_id desc limit 1", (process,))[0]
+            " where process_name = %s order by execution_id desc limit 1",
+            (process,),
+        )[0]
 
     def ledger_cost(self, execution_id: int | None = None) -> int:
         if execution_id is None:
             return self.scalar("select coalesce(sum(cost), 0) from pipeline.api_calls")
-        return self.scalar("select coalesce(sum(cost), 0) from pipeline.api_calls where execution_id = %s",
-                           (execution_id,))
+        return self.scalar(
+            "select coalesce(sum(cost), 0) from pipeline.api_calls where execution_id = %s", (execution_id,)
+        )
 
     def digests(self) -> dict[str, str]:
         """md5 of every business table (market schema), row by row in a stable order."""
-        tables = [r[0] for r in self.query(
-            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-            " where n.nspname = 'market' and c.relkind in ('r', 'p') order by 1")]
+        tables = [
+            r[0]
+            for r in self.query(
+                "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                " where n.nspname = 'market' and c.relkind in ('r', 'p') order by 1"
+            )
+        ]
         out = {}
         for t in tables:
             out[t] = self.scalar(
-                f"select md5(coalesce(string_agg(x::text, '|' order by x::text), '')) from market.{t} as x")
+                f"select md5(coalesce(string_agg(x::text, '|' order by x::text), '')) from market.{t} as x"
+            )
         return out
 
 
@@ -109,13 +118,24 @@ def pipeline(bag, db_url, monkeypatch):
 
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("update pipeline.settings set history_start = %s", (HISTORY_START,))
-    _fetcher(db_url, "load-calendars", "--start", "2026-01-01", "--end", "2026-12-31",
-             "--exchange", "US", "--exchange", "LSE", "--exchange", "XETRA")
+    _fetcher(
+        db_url,
+        "load-calendars",
+        "--start",
+        "2026-01-01",
+        "--end",
+        "2026-12-31",
+        "--exchange",
+        "US",
+        "--exchange",
+        "LSE",
+        "--exchange",
+        "XETRA",
+    )
     _fetcher(db_url, "sync-universe", "--as-of", D1.isoformat())
     fake = FakeEodhd(today=D1, tokens={TOKEN: "paid"}, per_minute_limit=100_000).start()
     monkeypatch.setenv("AIRFLOW_CONN_SCREENER_DB", db_url)
-    monkeypatch.setenv("AIRFLOW_CONN_EODHD_API", json.dumps(
-        {"conn_type": "http", "host": fake.url, "password": TOKEN}))
+    monkeypatch.setenv("AIRFLOW_CONN_EODHD_API", json.dumps({"conn_type": "http", "host": fake.url, "password": TOKEN}))
     monkeypatch.setenv("EODHD_RATE_LIMIT", "100000")
     monkeypatch.delenv("EODHD_API_TOKEN", raising=False)
     try:
@@ -169,8 +189,10 @@ def every_task_retried_once(dag):
 
 
 def _states(dagrun) -> dict[str, str]:
-    return {(ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): str(ti.state)
-            for ti in dagrun.get_task_instances()}
+    return {
+        (ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): str(ti.state)
+        for ti in dagrun.get_task_instances()
+    }
 
 
 def _asset_events() -> int:
@@ -179,19 +201,29 @@ def _asset_events() -> int:
     from sqlalchemy import func, select
 
     with settings.Session() as session:
-        return session.scalar(select(func.count()).select_from(AssetEvent).join(
-            AssetModel, AssetModel.id == AssetEvent.asset_id).where(AssetModel.name == "screener_prices"))
+        return session.scalar(
+            select(func.count())
+            .select_from(AssetEvent)
+            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .where(AssetModel.name == "screener_prices")
+        )
 
 
 def _bars(p: Pipeline) -> dict[str, tuple[int, dt.date]]:
-    return {t: (n, last) for t, n, last in p.query(
-        "select a.ticker, count(*), max(s.trade_date) from market.stock_prices s"
-        " join market.assets a using (asset_id) group by a.ticker")}
+    return {
+        t: (n, last)
+        for t, n, last in p.query(
+            "select a.ticker, count(*), max(s.trade_date) from market.stock_prices s"
+            " join market.assets a using (asset_id) group by a.ticker"
+        )
+    }
 
 
 def _sessions(p: Pipeline, exchange: str, start: dt.date, end: dt.date) -> int:
-    return p.scalar("select count(*) from market.trading_sessions where exchange_code = %s"
-                    " and session_date between %s and %s", (exchange, start, end))
+    return p.scalar(
+        "select count(*) from market.trading_sessions where exchange_code = %s and session_date between %s and %s",
+        (exchange, start, end),
+    )
 
 
 def test_daily_cycle_initial_incremental_retries_rerun_holiday_weekend(pipeline, capfd):
@@ -213,8 +245,11 @@ def test_daily_cycle_initial_incremental_retries_rerun_holiday_weekend(pipeline,
         exchange = ticker.split(".")[1]
         assert last == D1, ticker
         assert n == _sessions(p, exchange, first, D1), ticker  # every session, none twice
-    assert p.query("select distinct s.status from pipeline.asset_processing_state s join market.assets a"
-                   " using (asset_id) where a.ticker = any(%s)", (TICKERS,)) == [("active",)]
+    assert p.query(
+        "select distinct s.status from pipeline.asset_processing_state s join market.assets a"
+        " using (asset_id) where a.ticker = any(%s)",
+        (TICKERS,),
+    ) == [("active",)]
     assert p.scalar("select count(*) from market.fundamentals") == len(TICKERS)
     assert _asset_events() == events + 1
 
@@ -225,19 +260,22 @@ def test_daily_cycle_initial_incremental_retries_rerun_holiday_weekend(pipeline,
     with every_task_retried_once(p.bag.dags["data_collection_equities"]) as retried:
         run = p.run("data_collection_equities", D2, conf)
     assert run.state == "success", _states(run)
-    assert retried >= {"start_execution", "sync_universe", "discover_delta", "fetch[0]", "fetch[1]",
-                       "finish_execution"}
+    assert retried >= {"start_execution", "sync_universe", "discover_delta", "fetch[0]", "fetch[1]", "finish_execution"}
     assert {ti.task_id: ti.try_number for ti in run.get_task_instances()}["discover_delta"] == 2
     eid2, status, summary = p.latest_execution("data_collection_equities")
     assert status == "success" and eid2 != eid1
     assert p.ledger_cost(eid2) == len(TICKERS)
-    assert p.query("select endpoint, count(*) from pipeline.api_calls where execution_id = %s group by 1",
-                   (eid2,)) == [("eod", len(TICKERS))]
+    assert p.query("select endpoint, count(*) from pipeline.api_calls where execution_id = %s group by 1", (eid2,)) == [
+        ("eod", len(TICKERS))
+    ]
     assert p.fake.counts()["charged_calls"] - before == len(TICKERS)
     for ticker, (n, last) in _bars(p).items():
         assert last == D2 and n == bars[ticker][0] + 1, ticker
-    assert p.query("select distinct s.prices_last_date from pipeline.asset_processing_state s"
-                   " join market.assets a using (asset_id) where a.ticker = any(%s)", (TICKERS,)) == [(D2,)]
+    assert p.query(
+        "select distinct s.prices_last_date from pipeline.asset_processing_state s"
+        " join market.assets a using (asset_id) where a.ticker = any(%s)",
+        (TICKERS,),
+    ) == [(D2,)]
     assert _asset_events() == events + 2
 
     # -- clearing and re-running the whole day-2 run: nothing changes, nothing is spent ----
@@ -300,9 +338,13 @@ def test_failing_worker_leaves_partial_and_indicators_still_run(pipeline, monkey
     def crashing(argv: list[str]) -> None:
         if argv[0] == "run" and not lost:
             execution_id = int(argv[argv.index("--execution-id") + 1])
-            lost.extend(r[0] for r in p.query(
-                "select ticker from pipeline.claim_work(%s, 'crashed-worker', 1, interval '1 hour')",
-                (execution_id,)))
+            lost.extend(
+                r[0]
+                for r in p.query(
+                    "select ticker from pipeline.claim_work(%s, 'crashed-worker', 1, interval '1 hour')",
+                    (execution_id,),
+                )
+            )
             raise RuntimeError("fetcher worker crashed")
         real(argv)
 
@@ -322,8 +364,12 @@ def test_failing_worker_leaves_partial_and_indicators_still_run(pipeline, monkey
 
     run = p.run("calculate_indicators", D1)
     assert run.state == "success", _states(run)
-    with_indicators = {r[0] for r in p.query(
-        "select distinct a.ticker from market.technical_indicators t join market.assets a using (asset_id)")}
+    with_indicators = {
+        r[0]
+        for r in p.query(
+            "select distinct a.ticker from market.technical_indicators t join market.assets a using (asset_id)"
+        )
+    }
     assert with_indicators == landed
     assert p.latest_execution("calculate_indicators")[1] == "success"
 
@@ -335,40 +381,59 @@ def test_conf_backfill_and_reprocess(pipeline):
     full = _bars(p)
 
     # backfill: history before the first stored bar, from the conf's from_date
-    run = p.run("data_collection_equities", D1, {"tickers": ["AAPL.US"], "from_date": "2026-03-02"},
-                run_after=at_close(D1).add(minutes=5))
+    run = p.run(
+        "data_collection_equities",
+        D1,
+        {"tickers": ["AAPL.US"], "from_date": "2026-03-02"},
+        run_after=at_close(D1).add(minutes=5),
+    )
     assert run.state == "success", _states(run)
     eid, status, summary = p.latest_execution("data_collection_equities")
     assert status == "success", summary
-    assert p.query("select kind, from_date from pipeline.work_items where execution_id = %s", (eid,)) \
-        == [("backfill", dt.date(2026, 3, 2))]
+    assert p.query("select kind, from_date from pipeline.work_items where execution_id = %s", (eid,)) == [
+        ("backfill", dt.date(2026, 3, 2))
+    ]
     assert p.ledger_cost(eid) == 1
     assert _bars(p)["AAPL.US"] == (_sessions(p, "US", dt.date(2026, 3, 2), D1), D1)
-    assert p.scalar("select min(trade_date) from market.stock_prices join market.assets using (asset_id)"
-                    " where ticker = 'AAPL.US'") == dt.date(2026, 3, 2)
+    assert p.scalar(
+        "select min(trade_date) from market.stock_prices join market.assets using (asset_id) where ticker = 'AAPL.US'"
+    ) == dt.date(2026, 3, 2)
 
     # reprocess (force) from a date: history lost in the middle comes back, fundamentals too
-    p.query("delete from market.stock_prices where asset_id = (select asset_id from market.assets"
-            " where ticker = 'MSFT.US') and trade_date between '2026-09-01' and '2026-09-30' returning 1")
+    p.query(
+        "delete from market.stock_prices where asset_id = (select asset_id from market.assets"
+        " where ticker = 'MSFT.US') and trade_date between '2026-09-01' and '2026-09-30' returning 1"
+    )
     assert _bars(p)["MSFT.US"][0] < full["MSFT.US"][0]
-    run = p.run("data_collection_equities", D1, {"tickers": ["MSFT.US"], "force": True, "from_date": "2026-08-14"},
-                run_after=at_close(D1).add(minutes=10))
+    run = p.run(
+        "data_collection_equities",
+        D1,
+        {"tickers": ["MSFT.US"], "force": True, "from_date": "2026-08-14"},
+        run_after=at_close(D1).add(minutes=10),
+    )
     assert run.state == "success", _states(run)
     eid, status, summary = p.latest_execution("data_collection_equities")
     assert status == "success", summary
-    assert {r for r in p.query("select kind, reason from pipeline.work_items where execution_id = %s",
-                               (eid,))} == {("backfill", "reprocess"), ("fundamentals", "reprocess")}
+    assert {r for r in p.query("select kind, reason from pipeline.work_items where execution_id = %s", (eid,))} == {
+        ("backfill", "reprocess"),
+        ("fundamentals", "reprocess"),
+    }
     assert p.ledger_cost(eid) == 11
     assert _bars(p)["MSFT.US"] == full["MSFT.US"]
-    assert p.query("select s.reprocess_prices, s.reprocess_fundamentals from pipeline.asset_processing_state s"
-                   " join market.assets a using (asset_id) where a.ticker = 'MSFT.US'") == [(False, False)]
+    assert p.query(
+        "select s.reprocess_prices, s.reprocess_fundamentals from pipeline.asset_processing_state s"
+        " join market.assets a using (asset_id) where a.ticker = 'MSFT.US'"
+    ) == [(False, False)]
 
 
-@pytest.mark.parametrize("conf, message", [
-    ({"tickers": ["NOPE.US"]}, ("unknown ticker", "NOPE.US")),
-    ({"tickers": ["AAPL.US"], "from_date": "2026-13-45"}, ("from_date is not an ISO date", "2026-13-45")),
-    ({"exchanges": ["MOON"]}, ("unknown exchange", "MOON")),
-])
+@pytest.mark.parametrize(
+    "conf, message",
+    [
+        ({"tickers": ["NOPE.US"]}, ("unknown ticker", "NOPE.US")),
+        ({"tickers": ["AAPL.US"], "from_date": "2026-13-45"}, ("from_date is not an ISO date", "2026-13-45")),
+        ({"exchanges": ["MOON"]}, ("unknown exchange", "MOON")),
+    ],
+)
 def test_bad_conf_fails_first_task_before_any_call(pipeline, capfd, caplog, conf, message):
     p = pipeline
     run = p.run("data_collection_equities", D1, conf)
@@ -395,12 +460,15 @@ def test_bonds_collection_and_daily_maintenance(pipeline):
     assert run.state == "success", _states(run)
     eid, status, summary = p.latest_execution("data_collection_bonds")
     assert status == "success", summary
-    assert p.query("select endpoint, count(*), sum(cost) from pipeline.api_calls where execution_id = %s"
-                   " group by 1", (eid,)) == [("eod", len(bonds), len(bonds))]
+    assert p.query(
+        "select endpoint, count(*), sum(cost) from pipeline.api_calls where execution_id = %s group by 1", (eid,)
+    ) == [("eod", len(bonds), len(bonds))]
     assert set(_bars(p)) == set(bonds)
     assert p.scalar("select count(*) from market.fundamentals") == 0
 
     run = p.run("maintenance_daily", D2)
     assert run.state == "success", _states(run)
-    assert p.scalar("select last_analyze is not null or last_autoanalyze is not null from pg_stat_user_tables"
-                    " where schemaname = 'market' and relname = 'stock_prices'")
+    assert p.scalar(
+        "select last_analyze is not null or last_autoanalyze is not null from pg_stat_user_tables"
+        " where schemaname = 'market' and relname = 'stock_prices'"
+    )

@@ -6,6 +6,7 @@ refresh-universe and sync-universe); the committed files must stay untouched. Th
 the committed codes plus a few synthetic ones per exchange (exchange_sizes), so the refresh
 finds new listings while the lists stay small.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -60,7 +61,7 @@ def bag(tickers_dir):
 def _header(path: Path) -> list[str]:
     """The leading comment lines of a universe file."""
     lines = path.read_text().splitlines()
-    return lines[:next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))]
+    return lines[: next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))]
 
 
 def _query(url: str, sql: str, params=None) -> list[tuple]:
@@ -110,13 +111,19 @@ def test_weekly_refresh_rewrites_the_copy_and_syncs_new_listings(bag, tickers_di
 
     # the committed universe as the starting point (what the collection runs have synced)
     env = dict(os.environ, DATABASE_URL=db_url)
-    subprocess.run([PY, "-m", "fetcher", "sync-universe", "--as-of", "2026-11-20", "--dir", str(tickers_dir)],
-                   cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [PY, "-m", "fetcher", "sync-universe", "--as-of", "2026-11-20", "--dir", str(tickers_dir)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     assets_before = {t for (t,) in _query(db_url, "select ticker from market.assets")}
     assert assets_before == {c for codes in before.values() for c in codes}
 
-    fake = FakeEodhd(today=SATURDAY, tokens={TOKEN: "paid"}, per_minute_limit=100_000,
-                     exchange_sizes=sizes, tickers_dir=COMMITTED).start()
+    fake = FakeEodhd(
+        today=SATURDAY, tokens={TOKEN: "paid"}, per_minute_limit=100_000, exchange_sizes=sizes, tickers_dir=COMMITTED
+    ).start()
     monkeypatch.setenv("AIRFLOW_CONN_SCREENER_DB", db_url)
     monkeypatch.setenv("AIRFLOW_CONN_EODHD_API", json.dumps({"conn_type": "http", "host": fake.url, "password": TOKEN}))
     monkeypatch.setenv("EODHD_RATE_LIMIT", "100000")
@@ -125,16 +132,22 @@ def test_weekly_refresh_rewrites_the_copy_and_syncs_new_listings(bag, tickers_di
         run = dag.test(logical_date=WHEN, run_after=WHEN)
         assert run.state == "success", _states(run)
         assert set(_states(run).values()) == {"success"}, _states(run)
-        (eid, status, summary), = _query(
-            db_url, "select execution_id, status, summary from pipeline.process_executions"
-                    " where process_name = 'refresh_universe_weekly'")
+        ((eid, status, summary),) = _query(
+            db_url,
+            "select execution_id, status, summary from pipeline.process_executions"
+            " where process_name = 'refresh_universe_weekly'",
+        )
         assert status == "success", summary
 
         # -- exactly one symbol-list call per equity exchange, charged to this execution ------
         assert fake.counts()["by_code"]["symbols"] == {e: {"200": 1} for e in equity_exchanges}
-        assert _query(db_url, "select exchange_code, count(*), sum(cost) from pipeline.api_calls"
-                              " where execution_id = %s and endpoint = 'exchange-symbol-list'"
-                              " group by 1 order by 1", (eid,)) == [(e, 1, 1) for e in equity_exchanges]
+        assert _query(
+            db_url,
+            "select exchange_code, count(*), sum(cost) from pipeline.api_calls"
+            " where execution_id = %s and endpoint = 'exchange-symbol-list'"
+            " group by 1 order by 1",
+            (eid,),
+        ) == [(e, 1, 1) for e in equity_exchanges]
         ledger = assert_ledger_matches_server(db_url, fake)
         assert ledger == {"exchange-symbol-list": {"requests": len(equity_exchanges), "cost": len(equity_exchanges)}}
 
@@ -165,10 +178,17 @@ def test_weekly_refresh_rewrites_the_copy_and_syncs_new_listings(bag, tickers_di
         assets = {t: active for t, active in _query(db_url, "select ticker, is_active from market.assets")}
         assert set(assets) == assets_before | new
         assert all(assets.values())
-        assert {t for (t,) in _query(db_url, "select a.ticker from pipeline.asset_processing_state s"
-                                             " join market.assets a using (asset_id)")} == set(assets)
-        assert _query(db_url, "select count(*) from market.assets a where not exists (select 1 from"
-                              " pipeline.asset_processing_state s where s.asset_id = a.asset_id)") == [(0,)]
+        assert {
+            t
+            for (t,) in _query(
+                db_url, "select a.ticker from pipeline.asset_processing_state s join market.assets a using (asset_id)"
+            )
+        } == set(assets)
+        assert _query(
+            db_url,
+            "select count(*) from market.assets a where not exists (select 1 from"
+            " pipeline.asset_processing_state s where s.asset_id = a.asset_id)",
+        ) == [(0,)]
 
         # -- a second run on the same day changes no asset row; it does ask for the lists again
         # (refresh-universe always fetches: one more call per exchange, in the ledger too)
@@ -180,8 +200,9 @@ def test_weekly_refresh_rewrites_the_copy_and_syncs_new_listings(bag, tickers_di
         assert _md5_tree(tickers_dir) == files
         assert fake.counts()["by_code"]["symbols"] == {e: {"200": 2} for e in equity_exchanges}
         assert_ledger_matches_server(db_url, fake)
-        assert _query(db_url, "select status from pipeline.process_executions"
-                              " where process_name = 'refresh_universe_weekly'") == [("success",)]
+        assert _query(
+            db_url, "select status from pipeline.process_executions where process_name = 'refresh_universe_weekly'"
+        ) == [("success",)]
     finally:
         fake.stop()
 

@@ -1,4 +1,5 @@
 """The local EODHD-compatible server behaves like the documented API (docs: EODHD.md)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,10 +14,17 @@ import exchange_calendars as xcals
 import pytest
 import requests
 
-from fetcher.config import TICKERS_DIR
 from eodhd_fake import (
-    TEXT_401, TEXT_402, TEXT_403, TEXT_404_EXCHANGE, TEXT_404_TICKER, FakeEodhd, Market, NotFound,
+    TEXT_401,
+    TEXT_402,
+    TEXT_403,
+    TEXT_404_EXCHANGE,
+    TEXT_404_TICKER,
+    FakeEodhd,
+    Market,
+    NotFound,
 )
+from fetcher.config import TICKERS_DIR
 
 TODAY = dt.date(2025, 12, 31)
 TOKEN = "s3cr3t-token-XYZ"
@@ -130,8 +138,9 @@ def test_history_does_not_depend_on_today():
         code = "NESN.SW"
         a, b = eod(early, code, **params), eod(late, code, **params)
     # raw prices are history; only adjusted_close may differ (actions after 2024-06-03)
-    assert [{k: x[k] for k in BAR_KEYS if k != "adjusted_close"} for x in a] == \
-           [{k: x[k] for k in BAR_KEYS if k != "adjusted_close"} for x in b]
+    assert [{k: x[k] for k in BAR_KEYS if k != "adjusted_close"} for x in a] == [
+        {k: x[k] for k in BAR_KEYS if k != "adjusted_close"} for x in b
+    ]
 
 
 def test_zero_volume_days_and_fractional_volumes_exist():
@@ -178,15 +187,16 @@ def test_split_rewrites_adjusted_close_backwards():
         else:
             assert b["adjusted_close"] == b["close"]
     # the raw history before the split is what it was
-    assert [b["close"] for b in before if b["date"] < "2025-12-15"] == \
-           [b["close"] for b in after if b["date"] < "2025-12-15"]
+    assert [b["close"] for b in before if b["date"] < "2025-12-15"] == [
+        b["close"] for b in after if b["date"] < "2025-12-15"
+    ]
 
 
 def test_synthetic_splits_exist_with_correct_adjustment():
     m = Market()
     code = find_code(m, "US", lambda i: bool(m.splits(i, TODAY)) and m.splits(i, TODAY)[0][0].year >= 2016)
     inst = m.instrument(code)
-    (day, new, old), = m.splits(inst, TODAY)
+    ((day, new, old),) = m.splits(inst, TODAY)
     bars = m.bars(inst, TODAY, None, None)
     k = next(i for i, b in enumerate(bars) if b["date"] == day.isoformat())
     assert bars[k - 1]["close"] / bars[k]["close"] == pytest.approx(new / old, rel=0.25)
@@ -198,8 +208,16 @@ def test_dividends_and_their_adjustment(server):
     code = find_code(m, "PA", lambda i: len(m.dividends(i, TODAY)) > 10 and not m.splits(i, TODAY))
     divs = get(server, f"/div/{code}", fmt="json", **{"from": "2025-01-01"}).json()
     assert divs and all(d["date"] >= "2025-01-01" for d in divs)
-    assert set(divs[0]) == {"date", "declarationDate", "recordDate", "paymentDate", "period", "value",
-                            "unadjustedValue", "currency"}
+    assert set(divs[0]) == {
+        "date",
+        "declarationDate",
+        "recordDate",
+        "paymentDate",
+        "period",
+        "value",
+        "unadjustedValue",
+        "currency",
+    }
     bars = eod(server, code, **{"from": "2024-06-01"})
     idx = {b["date"]: i for i, b in enumerate(bars)}
     for d in divs:
@@ -208,8 +226,9 @@ def test_dividends_and_their_adjustment(server):
         f_on = bars[k]["adjusted_close"] / bars[k]["close"]
         assert f_before / f_on == pytest.approx(1 - d["value"] / bars[k - 1]["close"], abs=2e-4)
     assert bars[-1]["adjusted_close"] == bars[-1]["close"]
-    bulk = get(server, f"/eod-bulk-last-day/PA", fmt="json", type="dividends", date=divs[-1]["date"],
-               symbols=code).json()
+    bulk = get(
+        server, "/eod-bulk-last-day/PA", fmt="json", type="dividends", date=divs[-1]["date"], symbols=code
+    ).json()
     assert bulk and all(isinstance(r["dividend"], str) for r in bulk)
     csv_text = get(server, f"/div/{code}", **{"from": "2025-01-01"}).text
     assert csv_text.startswith("Date,Dividends\n")
@@ -221,8 +240,17 @@ def test_bulk_last_day_covers_the_exchange(server):
     us = {c for c in committed_codes() if c.endswith(".US")}
     assert {f"{r['code']}.US" for r in rows} == us
     assert [f"{r['code']}.US" for r in rows] != sorted(us)  # unsorted, as the real API
-    assert set(rows[0]) == {"code", "exchange_short_name", "date", "open", "high", "low", "close",
-                            "adjusted_close", "volume"}
+    assert set(rows[0]) == {
+        "code",
+        "exchange_short_name",
+        "date",
+        "open",
+        "high",
+        "low",
+        "close",
+        "adjusted_close",
+        "volume",
+    }
     one = next(r for r in rows if r["code"] == "AAPL")
     (bar,) = eod(server, "AAPL.US", **{"from": "2025-11-28", "to": "2025-11-28"})
     assert {k: one[k] for k in BAR_KEYS} == bar
@@ -249,16 +277,45 @@ def test_bulk_costs_and_universe_size():
 # ------------------------------------------------------------------- fundamentals
 def test_fundamentals_of_a_stock(server):
     f = get(server, "/fundamentals/AAPL.US").json()
-    for section in ("General", "Highlights", "Valuation", "SharesStats", "Technicals", "SplitsDividends",
-                    "AnalystRatings", "Holders", "InsiderTransactions", "ESGScores", "outstandingShares",
-                    "Earnings", "Financials"):
+    for section in (
+        "General",
+        "Highlights",
+        "Valuation",
+        "SharesStats",
+        "Technicals",
+        "SplitsDividends",
+        "AnalystRatings",
+        "Holders",
+        "InsiderTransactions",
+        "ESGScores",
+        "outstandingShares",
+        "Earnings",
+        "Financials",
+    ):
         assert section in f, section
     g = f["General"]
-    for key in ("Code", "Type", "Name", "Exchange", "CurrencyCode", "CountryISO", "ISIN", "Sector",
-                "Industry", "IPODate", "IsDelisted", "UpdatedAt"):
+    for key in (
+        "Code",
+        "Type",
+        "Name",
+        "Exchange",
+        "CurrencyCode",
+        "CountryISO",
+        "ISIN",
+        "Sector",
+        "Industry",
+        "IPODate",
+        "IsDelisted",
+        "UpdatedAt",
+    ):
         assert key in g, key
-    assert (g["Code"], g["Type"], g["Exchange"], g["CurrencyCode"], g["IsDelisted"]) == \
-           ("AAPL", "Common Stock", "NASDAQ", "USD", False)
+    assert (g["Code"], g["Type"], g["Exchange"], g["CurrencyCode"], g["IsDelisted"]) == (
+        "AAPL",
+        "Common Stock",
+        "NASDAQ",
+        "USD",
+        False,
+    )
     last = eod(server, "AAPL.US", **{"from": "2025-12-31"})[-1]
     shares = f["SharesStats"]["SharesOutstanding"]
     assert f["Highlights"]["MarketCapitalization"] == pytest.approx(shares * last["close"], rel=1e-6)
@@ -326,8 +383,7 @@ def test_error_statuses_and_texts():
         for r, status, text in cases:
             assert (r.status_code, r.text) == (status, text), r.url
         assert get(s, "/eod/AAPL.US", token="demo", fmt="json").status_code == 200
-        assert TEXT_402 == ("You exceeded your daily API requests limit.  "
-                            "Please contact support@eodhistoricaldata.com")
+        assert TEXT_402 == ("You exceeded your daily API requests limit.  Please contact support@eodhistoricaldata.com")
         r = get(s, "/eod/AAPL.US", fmt="json", **{"from": "yesterday"})
         assert r.status_code == 422
         # 404s are charged (the provider served them), 401, 403 and 422 are not
@@ -397,13 +453,16 @@ def test_fault_knobs():
 def test_faults_are_deterministic_per_seed_and_retries_succeed():
     def statuses(seed):
         with FakeEodhd(today=TODAY, error_rate=0.5, seed=seed) as s:
-            return [get(s, f"/eod/{c}.US", fmt="json", **{"from": "2025-12-01"}).status_code
-                    for c in ("A", "B", "C", "D") for _ in range(5)]
+            return [
+                get(s, f"/eod/{c}.US", fmt="json", **{"from": "2025-12-01"}).status_code
+                for c in ("A", "B", "C", "D")
+                for _ in range(5)
+            ]
 
     first = statuses(7)
     assert first == statuses(7)
     assert 200 in first and any(x >= 500 for x in first)
-    assert all(200 in first[i:i + 5] for i in range(0, 20, 5))  # a retry of the same call succeeds
+    assert all(200 in first[i : i + 5] for i in range(0, 20, 5))  # a retry of the same call succeeds
     assert statuses(8) != first
 
 
@@ -452,9 +511,13 @@ def test_concurrent_requests_are_all_counted():
     from concurrent.futures import ThreadPoolExecutor
 
     with FakeEodhd(today=TODAY) as s, requests.Session() as session:
+
         def one(i):
-            return session.get(f"{s.url}/eod/C{i % 10}.US", params={"api_token": TOKEN, "fmt": "json",
-                                                                   "from": "2025-12-01"}, timeout=30).status_code
+            return session.get(
+                f"{s.url}/eod/C{i % 10}.US",
+                params={"api_token": TOKEN, "fmt": "json", "from": "2025-12-01"},
+                timeout=30,
+            ).status_code
 
         with ThreadPoolExecutor(8) as pool:
             assert set(pool.map(one, range(80))) == {200}
@@ -466,20 +529,39 @@ def test_concurrent_requests_are_all_counted():
 def test_cli_prints_its_url_and_serves(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "EODHD_API_TOKEN")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "eodhd_fake", "--port", "0", "--today", "2025-11-28",
-         "--daily-limit", "5", "--token", TOKEN, "--split", "AAPL.US:2025-11-24:2/1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "eodhd_fake",
+            "--port",
+            "0",
+            "--today",
+            "2025-11-28",
+            "--daily-limit",
+            "5",
+            "--token",
+            TOKEN,
+            "--split",
+            "AAPL.US:2025-11-24:2/1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:") and url.endswith("/api")
-        r = requests.get(f"{url}/eod/AAPL.US", params={"api_token": TOKEN, "fmt": "json", "from": "2025-11-20"},
-                         timeout=30)
+        r = requests.get(
+            f"{url}/eod/AAPL.US", params={"api_token": TOKEN, "fmt": "json", "from": "2025-11-20"}, timeout=30
+        )
         bars = r.json()
         assert bars[-1]["date"] == "2025-11-28"
         assert bars[0]["adjusted_close"] == pytest.approx(bars[0]["close"] / 2, abs=1e-4)
-        assert requests.get(f"{url}/splits/AAPL.US", params={"api_token": TOKEN, "fmt": "json"},
-                            timeout=30).json() == [{"date": "2025-11-24", "split": "2.000000/1.000000"}]
+        assert requests.get(f"{url}/splits/AAPL.US", params={"api_token": TOKEN, "fmt": "json"}, timeout=30).json() == [
+            {"date": "2025-11-24", "split": "2.000000/1.000000"}
+        ]
         assert requests.get(f"{url}/user", params={"api_token": "nope"}, timeout=30).status_code == 401
     finally:
         proc.terminate()
@@ -513,15 +595,24 @@ def test_fundamentals_filter_and_weekly_period(server):
 def test_control_endpoints_for_other_processes():
     with FakeEodhd(today=dt.date(2025, 12, 12)) as s:
         base = f"http://127.0.0.1:{s.port}/_fake"
-        assert requests.get(f"{base}/split", params={"code": "META.US", "date": "2025-12-10", "ratio": "2/1"},
-                            timeout=10).status_code == 200
-        assert get(s, "/splits/META.US", fmt="json", **{"from": "2025-12-01"}).json() == \
-            [{"date": "2025-12-10", "split": "2.000000/1.000000"}]
+        assert (
+            requests.get(
+                f"{base}/split", params={"code": "META.US", "date": "2025-12-10", "ratio": "2/1"}, timeout=10
+            ).status_code
+            == 200
+        )
+        assert get(s, "/splits/META.US", fmt="json", **{"from": "2025-12-01"}).json() == [
+            {"date": "2025-12-10", "split": "2.000000/1.000000"}
+        ]
         requests.get(f"{base}/dividend", params={"code": "META.US", "date": "2025-12-11", "amount": "0.5"}, timeout=10)
-        assert [d["unadjustedValue"] for d in get(s, "/div/META.US", fmt="json", **{"from": "2025-12-01"}).json()] \
-            == [0.5]
-        requests.get(f"{base}/inject", params={"pattern": "/eod/META", "status": "429", "count": "2",
-                                               "retry_after": "1"}, timeout=10)
+        assert [d["unadjustedValue"] for d in get(s, "/div/META.US", fmt="json", **{"from": "2025-12-01"}).json()] == [
+            0.5
+        ]
+        requests.get(
+            f"{base}/inject",
+            params={"pattern": "/eod/META", "status": "429", "count": "2", "retry_after": "1"},
+            timeout=10,
+        )
         r = get(s, "/eod/META.US", fmt="json")
         assert (r.status_code, r.headers["Retry-After"]) == (429, "1")
         assert get(s, "/eod/META.US", fmt="json").status_code == 429
@@ -596,8 +687,9 @@ OUT_OF_RANGE = [
 
 @pytest.mark.parametrize(("argv", "option"), OUT_OF_RANGE, ids=[" ".join(c[0]) for c in OUT_OF_RANGE])
 def test_cli_refuses_an_option_out_of_range(argv, option):
-    proc = subprocess.run([sys.executable, "-m", "eodhd_fake", *argv], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "eodhd_fake", *argv], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2, proc.stderr
     assert "usage: python -m eodhd_fake" in proc.stderr and option in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -606,9 +698,26 @@ def test_cli_refuses_an_option_out_of_range(argv, option):
 def test_cli_accepts_values_in_range():
     from eodhd_fake import build_parser
 
-    args = build_parser().parse_args(["--port", "0", "--daily-limit", "0", "--per-minute-limit", "0",
-                                      "--error-rate", "1", "--truncate-rate", "0", "--latency-ms", "2.5",
-                                      "--exchange-size", "US=0,LSE=3", "--seed", "-4"])
+    args = build_parser().parse_args(
+        [
+            "--port",
+            "0",
+            "--daily-limit",
+            "0",
+            "--per-minute-limit",
+            "0",
+            "--error-rate",
+            "1",
+            "--truncate-rate",
+            "0",
+            "--latency-ms",
+            "2.5",
+            "--exchange-size",
+            "US=0,LSE=3",
+            "--seed",
+            "-4",
+        ]
+    )
     assert (args.port, args.daily_limit, args.error_rate, args.latency_ms) == (0, 0, 1.0, 2.5)
     assert args.exchange_size == {"US": 0, "LSE": 3} and args.seed == -4
 

@@ -19,6 +19,7 @@ subprocesses, the local EODHD server and real PostgreSQL.
   or lost, the ledger equals the server's count, the run ends partial with the quota reason,
   and the next run completes the work.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,22 +51,30 @@ def blamed(db_url: str) -> list[tuple]:
     with psycopg.connect(db_url, autocommit=True) as conn:
         return conn.execute(
             "select a.ticker, s.consecutive_failures, s.is_skipped from pipeline.asset_processing_state s"
-            " join market.assets a using (asset_id) where s.consecutive_failures > 0 or s.is_skipped").fetchall()
+            " join market.assets a using (asset_id) where s.consecutive_failures > 0 or s.is_skipped"
+        ).fetchall()
 
 
 def loaded(db_url: str) -> set[str]:
     """Tickers with their history paid, prices up to TODAY and fundamentals stored."""
     with psycopg.connect(db_url, autocommit=True) as conn:
-        return {r[0] for r in conn.execute(
-            "select a.ticker from pipeline.asset_processing_state s join market.assets a using (asset_id)"
-            " where s.history_owed_from is null and s.prices_last_date = %s"
-            " and exists (select 1 from market.fundamentals f where f.asset_id = s.asset_id)", (TODAY,))}
+        return {
+            r[0]
+            for r in conn.execute(
+                "select a.ticker from pipeline.asset_processing_state s join market.assets a using (asset_id)"
+                " where s.history_owed_from is null and s.prices_last_date = %s"
+                " and exists (select 1 from market.fundamentals f where f.asset_id = s.asset_id)",
+                (TODAY,),
+            )
+        }
 
 
 def execution_row(db_url: str, execution_id: int) -> tuple:
     with psycopg.connect(db_url, autocommit=True) as conn:
-        return conn.execute("select status, claiming_stopped_at, stop_reason from pipeline.process_executions"
-                            " where execution_id = %s", (execution_id,)).fetchone()
+        return conn.execute(
+            "select status, claiming_stopped_at, stop_reason from pipeline.process_executions where execution_id = %s",
+            (execution_id,),
+        ).fetchone()
 
 
 def assert_next_run_has_nothing_to_do(db_url: str, run_id: str) -> None:
@@ -86,8 +95,10 @@ def _commit_kill_run(db_url: str, tmp_path, endpoint: str, mode: str) -> dict:
     assert summary["planned_items"] == len(COMMIT_CODES)
     install_commit_fault(db_url, endpoint, TARGET, mode)
     wait_event = "advisory" if mode == "before" else "SyncRep"
-    with FakeEodhd(today=TODAY, tickers_dir=tmp_path / "tickers", latency=0.01) as fake, \
-            psycopg.connect(db_url, autocommit=True) as control:
+    with (
+        FakeEodhd(today=TODAY, tickers_dir=tmp_path / "tickers", latency=0.01) as fake,
+        psycopg.connect(db_url, autocommit=True) as control,
+    ):
         if mode == "before":
             control.execute("select pg_advisory_lock(%s)", (BARRIER_KEY,))
         proc = spawn_fetcher(db_url, fake.url, execution_id, "--threads", "4", "--lease", "60s")
@@ -98,8 +109,8 @@ def _commit_kill_run(db_url: str, tmp_path, endpoint: str, mode: str) -> dict:
             assert (shots, caught_pid) == (1, victim["pid"]), (shots, caught_pid, victim)
             assert victim["query"].strip().upper() == "COMMIT" and victim["state"] == "active", victim
             in_ledger = control.execute(
-                "select count(*) from pipeline.api_calls where endpoint = %s and ticker = %s",
-                (endpoint, TARGET)).fetchone()[0]
+                "select count(*) from pipeline.api_calls where endpoint = %s and ticker = %s", (endpoint, TARGET)
+            ).fetchone()[0]
             assert in_ledger == 0, "the response's transaction is not visible before its COMMIT ends"
             assert control.execute("select pg_terminate_backend(%s)", (victim["pid"],)).fetchone()[0]
             if mode == "before":
@@ -115,10 +126,11 @@ def _commit_kill_run(db_url: str, tmp_path, endpoint: str, mode: str) -> dict:
         assert shots == 2, "the barrier let the second landing of the same response through"
         landed = control.execute(
             "select count(*) from pipeline.api_calls where endpoint = %s and ticker = %s and http_status = 200",
-            (endpoint, TARGET)).fetchone()[0]
+            (endpoint, TARGET),
+        ).fetchone()[0]
         payloads = control.execute(
-            "select count(*) from raw.eodhd_payloads where endpoint = %s and ticker = %s",
-            (endpoint, TARGET)).fetchone()[0]
+            "select count(*) from raw.eodhd_payloads where endpoint = %s and ticker = %s", (endpoint, TARGET)
+        ).fetchone()[0]
         counts = fake.counts()
         server_requests = {e: v["requests"] for e, v in counts["by_endpoint"].items()}
         server_cost = {e: v["charged_calls"] for e, v in counts["by_endpoint"].items()}
@@ -127,9 +139,17 @@ def _commit_kill_run(db_url: str, tmp_path, endpoint: str, mode: str) -> dict:
         if mode == "before":
             assert_ledger_matches_server(db_url, fake)
     result = finish(db_url, execution_id, TODAY)
-    return {"execution_id": execution_id, "summary": run_summary, "landed": landed, "payloads": payloads,
-            "server_requests": server_requests, "server_cost": server_cost, "ledger": mine, "twice": twice,
-            "finish": result}
+    return {
+        "execution_id": execution_id,
+        "summary": run_summary,
+        "landed": landed,
+        "payloads": payloads,
+        "server_requests": server_requests,
+        "server_cost": server_cost,
+        "ledger": mine,
+        "twice": twice,
+        "finish": result,
+    }
 
 
 def test_a_connection_terminated_in_commit_before_the_commit_point_is_rolled_back_and_landed_once(db_url, tmp_path):
@@ -154,7 +174,8 @@ def ghost_cluster(tmp_path_factory):
 
 @pytest.mark.parametrize("endpoint", ["eod", "fundamentals"])
 def test_a_connection_terminated_in_commit_after_the_commit_point_overcounts_by_one_call(
-        ghost_cluster, tmp_path, endpoint):
+    ghost_cluster, tmp_path, endpoint
+):
     """Terminated while its COMMIT waits for the (never coming) synchronous standby: the
     transaction is committed but unacknowledged. The fetcher lands the response again: the
     ledger holds one row more than the server's requests (cost of one call of the endpoint),
@@ -169,7 +190,9 @@ def test_a_connection_terminated_in_commit_after_the_commit_point_overcounts_by_
         ledger_e = {"eod": "eod", "fundamentals": "fundamentals"}[e]
         extra = 1 if ledger_e == endpoint else 0
         assert run["ledger"][ledger_e] == {
-            "requests": requests + extra, "cost": run["server_cost"][e] + extra * COST[endpoint]}, run
+            "requests": requests + extra,
+            "cost": run["server_cost"][e] + extra * COST[endpoint],
+        }, run
     expected_lost = 1 if endpoint == "fundamentals" else 0
     assert run["summary"]["lost"] == expected_lost, run["summary"]
     assert run["summary"]["done"] == len(COMMIT_CODES) - expected_lost, run["summary"]
@@ -188,10 +211,15 @@ NORMAL_LATENCY = 0.05
 
 def held_by(db_url: str, execution_id: int, worker: str, expired_only: bool) -> set[str]:
     with psycopg.connect(db_url, autocommit=True) as conn:
-        return {r[0] for r in conn.execute(
-            "select a.ticker from pipeline.work_items w join market.assets a using (asset_id)"
-            " where w.execution_id = %s and w.claimed_by = %s and w.status = 'claimed'"
-            " and (not %s or w.lease_expires_at < clock_timestamp())", (execution_id, worker, expired_only))}
+        return {
+            r[0]
+            for r in conn.execute(
+                "select a.ticker from pipeline.work_items w join market.assets a using (asset_id)"
+                " where w.execution_id = %s and w.claimed_by = %s and w.status = 'claimed'"
+                " and (not %s or w.lease_expires_at < clock_timestamp())",
+                (execution_id, worker, expired_only),
+            )
+        }
 
 
 @pytest.mark.parametrize("heartbeats", [True, False], ids=["heartbeats-run", "heartbeats-cannot-run"])
@@ -208,12 +236,33 @@ def test_a_latency_spike_past_the_lease(db_url, tmp_path, heartbeats):
     assert summary["planned_items"] == len(SPIKE_CODES)
     lease = ("--lease", f"{LEASE:g}s")
     with FakeEodhd(today=TODAY, tickers_dir=tmp_path / "tickers", latency=NORMAL_LATENCY) as fake:
-        a = spawn_fetcher(db_url, fake.url, execution_id, "--worker-name", "A", "--threads", "4", "--batch", "4",
-                          *lease, lease_heartbeats=heartbeats)
+        a = spawn_fetcher(
+            db_url,
+            fake.url,
+            execution_id,
+            "--worker-name",
+            "A",
+            "--threads",
+            "4",
+            "--batch",
+            "4",
+            *lease,
+            lease_heartbeats=heartbeats,
+        )
         b = None
         try:
-            wait_until(lambda: scalar(db_url, "select count(*) from pipeline.work_items where execution_id = %s"
-                                      " and status = 'done'", execution_id) >= 6, 60, "A did not start")
+            wait_until(
+                lambda: (
+                    scalar(
+                        db_url,
+                        "select count(*) from pipeline.work_items where execution_id = %s and status = 'done'",
+                        execution_id,
+                    )
+                    >= 6
+                ),
+                60,
+                "A did not start",
+            )
             fake.latency = SPIKE
             spike_started = time.monotonic()
             time.sleep(LEASE + 1.0)  # any lease renewed last before the spike has run out by now
@@ -222,8 +271,11 @@ def test_a_latency_spike_past_the_lease(db_url, tmp_path, heartbeats):
             fake.latency = NORMAL_LATENCY  # new requests are fast again; A's are still on the wire
             b = spawn_fetcher(db_url, fake.url, execution_id, "--worker-name", "B", "--threads", "4", *lease)
             if expired:
-                wait_until(lambda: not (held_by(db_url, execution_id, "A", expired_only=False) & expired), 30,
-                           "B did not take the expired items over")
+                wait_until(
+                    lambda: not (held_by(db_url, execution_id, "A", expired_only=False) & expired),
+                    30,
+                    "B did not take the expired items over",
+                )
                 assert time.monotonic() - spike_started < SPIKE, "B took over after A's answers came back"
         finally:
             rc_a, sum_a, err_a = finish_process(a)
@@ -243,9 +295,13 @@ def test_a_latency_spike_past_the_lease(db_url, tmp_path, heartbeats):
             assert twice_codes == expired, f"fetched twice {twice} != expired leases {sorted(expired)}"
             assert sum_a["lost"] == len(expired) and sum_b["lost"] == 0, (sum_a, sum_b, sorted(expired))
             with psycopg.connect(db_url, autocommit=True) as conn:
-                takers = dict(conn.execute(
-                    "select a.ticker, w.claimed_by from pipeline.work_items w join market.assets a using (asset_id)"
-                    " where w.execution_id = %s and a.ticker = any(%s)", (execution_id, list(expired))).fetchall())
+                takers = dict(
+                    conn.execute(
+                        "select a.ticker, w.claimed_by from pipeline.work_items w join market.assets a using (asset_id)"
+                        " where w.execution_id = %s and a.ticker = any(%s)",
+                        (execution_id, list(expired)),
+                    ).fetchall()
+                )
             assert set(takers.values()) == {"B"}, takers
         assert_ledger_matches_server(db_url, fake)  # every call made, by A or B, is one ledger row
     assert finish(db_url, execution_id, TODAY)["status"] == "success"
@@ -277,8 +333,21 @@ def test_quota_exhausted_at_a_random_point_of_an_eight_process_run(db_url, tmp_p
     with FakeEodhd(today=TODAY, tickers_dir=tmp_path / "tickers", daily_limit=limit, latency=latency) as fake:
         procs = []
         for n in range(PROCESSES):
-            procs.append(spawn_fetcher(db_url, fake.url, execution_id, "--worker-name", f"q{n}",
-                                       "--threads", str(THREADS), "--batch", str(batches[n]), "--lease", "30s"))
+            procs.append(
+                spawn_fetcher(
+                    db_url,
+                    fake.url,
+                    execution_id,
+                    "--worker-name",
+                    f"q{n}",
+                    "--threads",
+                    str(THREADS),
+                    "--batch",
+                    str(batches[n]),
+                    "--lease",
+                    "30s",
+                )
+            )
             time.sleep(pauses[n])
         results = [finish_process(p) for p in procs]
         for rc, _, err in results:
@@ -331,11 +400,15 @@ def test_quota_exhausted_at_a_random_point_of_an_eight_process_run(db_url, tmp_p
     assert_next_run_has_nothing_to_do(db_url, "after-quota")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "db: an initial load handed back as 'quota' (or 'transient') after its /eod was answered and"
-    " stored keeps history_owed_from and last_success_at null, so the next plan is a full"
-    " initial_load again and the answered /eod is bought a second time (one call per item cut"
-    " between its requests); pipeline.record_failure pays the debt only for counted failures"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "db: an initial load handed back as 'quota' (or 'transient') after its /eod was answered and"
+        " stored keeps history_owed_from and last_success_at null, so the next plan is a full"
+        " initial_load again and the answered /eod is bought a second time (one call per item cut"
+        " between its requests); pipeline.record_failure pays the debt only for counted failures"
+    ),
+)
 def test_an_initial_load_cut_by_the_quota_after_its_prices_does_not_buy_them_again(db_url, tmp_path):
     prepare_db(db_url, tmp_path / "tickers", ["CUT.US"])
     with FakeEodhd(today=TODAY, tickers_dir=tmp_path / "tickers") as fake:

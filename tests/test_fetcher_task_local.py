@@ -1,5 +1,6 @@
 """The local-process side of the fetcher task factory: base URL from the eodhd_api connection
 (JSON with a full URL, or a URI) and redaction of whatever the fetcher prints."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,9 @@ def _conn(conn_id: str, value: str):
 def test_eodhd_base_url_from_either_connection_form():
     from screener_common.fetcher_task import eodhd_base_url
 
-    as_json = _conn("eodhd_api", json.dumps({"conn_type": "http", "host": "http://127.0.0.1:8123/api/",
-                                              "password": "t0ken-abc"}))
+    as_json = _conn(
+        "eodhd_api", json.dumps({"conn_type": "http", "host": "http://127.0.0.1:8123/api/", "password": "t0ken-abc"})
+    )
     assert eodhd_base_url(as_json) == "http://127.0.0.1:8123/api"
     as_uri = _conn("eodhd_api", "https://:t0ken-abc@eodhd.com/api")
     assert eodhd_base_url(as_uri) == "https://eodhd.com/api"
@@ -44,9 +46,13 @@ def _run_with_output(monkeypatch, tmp_path, caplog, lines: list[str], secrets: l
 
 
 def test_the_task_log_hides_known_secrets_and_token_parameters(monkeypatch, tmp_path, caplog):
-    text = _run_with_output(monkeypatch, tmp_path, caplog,
-                            ["GET /api/eod/AAPL.US?api_token=abc123&fmt=json with pw s3cret-pass and tok t0ken-xyz"],
-                            ["s3cret-pass", "t0ken-xyz", ""])
+    text = _run_with_output(
+        monkeypatch,
+        tmp_path,
+        caplog,
+        ["GET /api/eod/AAPL.US?api_token=abc123&fmt=json with pw s3cret-pass and tok t0ken-xyz"],
+        ["s3cret-pass", "t0ken-xyz", ""],
+    )
     assert "abc123" not in text and "s3cret-pass" not in text and "t0ken-xyz" not in text
     assert "api_token=***" in text and "AAPL.US" in text
 

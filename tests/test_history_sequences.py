@@ -12,10 +12,10 @@ The fetcher records failures at the wall clock while the business days here lie 
 so after each day the backoff (next_attempt_at) is moved by the same offset onto the
 simulated clock: a ticker in backoff waits as long as it would in production.
 """
+
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 import time
@@ -26,7 +26,7 @@ import pytest
 
 from eodhd_fake import FakeEodhd
 from fetcher.universe import sync_universe
-from tests.fetch_support import HISTORY_START, ROOT, TOKEN, as_of, finish, fetcher_env, plan, prepare_db
+from tests.fetch_support import HISTORY_START, ROOT, TOKEN, as_of, fetcher_env, finish, plan, prepare_db
 
 # US sessions: Thanksgiving (Thursday 2026-11-26) is a holiday, Friday a half-day
 D1, D2, D3, D4 = dt.date(2026, 11, 24), dt.date(2026, 11, 25), dt.date(2026, 11, 27), dt.date(2026, 11, 30)
@@ -38,9 +38,25 @@ def spawn(db_url: str, fake: FakeEodhd, execution_id: int) -> subprocess.Popen:
     env = fetcher_env(db_url, fake.url, TOKEN)
     env.update(EODHD_RETRY_ATTEMPTS="2", EODHD_RETRY_BACKOFF="0.01")
     return subprocess.Popen(
-        [sys.executable, "-m", "fetcher", "run", "--execution-id", str(execution_id),
-         "--threads", "4", "--lease", "60s", "--deadline", "3m"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "fetcher",
+            "run",
+            "--execution-id",
+            str(execution_id),
+            "--threads",
+            "4",
+            "--lease",
+            "60s",
+            "--deadline",
+            "3m",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -57,8 +73,10 @@ def run_day(db_url: str, fake: FakeEodhd, day: dt.date, *, kill_when_done: int |
         deadline = time.monotonic() + 120
         with psycopg.connect(db_url, autocommit=True) as conn:
             while proc.poll() is None and time.monotonic() < deadline:
-                done = conn.execute("select count(*) from pipeline.work_items where execution_id = %s"
-                                    " and status = 'done'", (execution_id,)).fetchone()[0]
+                done = conn.execute(
+                    "select count(*) from pipeline.work_items where execution_id = %s and status = 'done'",
+                    (execution_id,),
+                ).fetchone()[0]
                 if done >= kill_when_done:
                     break
                 time.sleep(0.02)
@@ -72,9 +90,12 @@ def run_day(db_url: str, fake: FakeEodhd, day: dt.date, *, kill_when_done: int |
         # the fetcher's clock is the wall clock; the business day is in the past
         conn.execute(
             "update pipeline.asset_processing_state set next_attempt_at = next_attempt_at - (now() - %s)"
-            " where next_attempt_at is not null", (as_of(day),))
+            " where next_attempt_at is not null",
+            (as_of(day),),
+        )
         summary["final_status"] = conn.execute(
-            "select status from pipeline.process_executions where execution_id = %s", (execution_id,)).fetchone()[0]
+            "select status from pipeline.process_executions where execution_id = %s", (execution_id,)
+        ).fetchone()[0]
     assert_invariant(db_url, day)
     return summary
 
@@ -84,7 +105,9 @@ def assert_invariant(db_url: str, day: dt.date) -> None:
     with psycopg.connect(db_url, autocommit=True) as conn:
         unexplained = conn.execute(
             "select ticker, missing_sessions, first_missing, last_missing from pipeline.check_history_completeness(%s)"
-            " where is_unexplained order by ticker", (as_of(day),)).fetchall()
+            " where is_unexplained order by ticker",
+            (as_of(day),),
+        ).fetchall()
     assert unexplained == [], f"{day}: history missing with no reason in the state: {unexplained}"
 
 
@@ -96,12 +119,14 @@ def owed(db_url: str) -> dict[str, str]:
 
 def bulk_days(db_url: str) -> int:
     with psycopg.connect(db_url, autocommit=True) as conn:
-        return conn.execute("select count(*) from pipeline.work_items where kind = 'bulk_prices'"
-                            " and status = 'done'").fetchone()[0]
+        return conn.execute(
+            "select count(*) from pipeline.work_items where kind = 'bulk_prices' and status = 'done'"
+        ).fetchone()[0]
 
 
-def assert_histories_equal_server(db_url: str, fake: FakeEodhd, codes: list[str], day: dt.date,
-                                  loaded_on: dt.date = D1) -> None:
+def assert_histories_equal_server(
+    db_url: str, fake: FakeEodhd, codes: list[str], day: dt.date, loaded_on: dt.date = D1
+) -> None:
     """Every code's stored bars are the server's bars from history_start to `day`: the same dates,
     the same raw prices and volume, adjusted closes within the vendor's rounding.
 
@@ -112,7 +137,8 @@ def assert_histories_equal_server(db_url: str, fake: FakeEodhd, codes: list[str]
     with psycopg.connect(db_url, autocommit=True) as conn:
         rows = conn.execute(
             "select a.ticker, p.trade_date, p.open, p.high, p.low, p.close, p.adjusted_close, p.volume"
-            " from market.stock_prices p join market.assets a using (asset_id) order by 1, 2").fetchall()
+            " from market.stock_prices p join market.assets a using (asset_id) order by 1, 2"
+        ).fetchall()
     stored: dict[str, list[tuple]] = {}
     for ticker, *bar in rows:
         stored.setdefault(ticker, []).append(tuple(bar))
@@ -164,7 +190,9 @@ def test_failed_initial_loads_followed_by_bulk_days_are_loaded_in_full(db_url, u
         with psycopg.connect(db_url, autocommit=True) as conn:
             bulk_bar = conn.execute(
                 "select count(*) from market.stock_prices p join market.assets a using (asset_id)"
-                " where a.ticker = 'TRUNC.US' and p.trade_date = %s", (D2,)).fetchone()[0]
+                " where a.ticker = 'TRUNC.US' and p.trade_date = %s",
+                (D2,),
+            ).fetchone()[0]
         assert bulk_bar == 1
 
         run_day(db_url, fake, D3)

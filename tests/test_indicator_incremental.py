@@ -1,6 +1,7 @@
 """The daily update (market.refresh_indicators) equals the full computation on every column:
 after 1, 5 and 250 daily steps, after a multi-day catch-up, after a split lands mid-history
 (recompute flag) and after a back-fill of older bars."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,9 +44,7 @@ def snapshot(conn, as_of: dt.date) -> tuple[list, np.ndarray]:
 
 def full_recompute_snapshot(conn, as_of: dt.date) -> tuple[list, np.ndarray]:
     """Rebuild every asset from its first bar up to as_of and snapshot."""
-    conn.execute(
-        "select market._rebuild_indicators(array_agg(asset_id), %s) from market.indicator_state", (as_of,)
-    )
+    conn.execute("select market._rebuild_indicators(array_agg(asset_id), %s) from market.indicator_state", (as_of,))
     return snapshot(conn, as_of)
 
 
@@ -96,23 +95,28 @@ def test_split_mid_history_rebuilds_the_asset(universe):
     conn, ids, _ = universe
     refresh(conn, DAYS[600])
     before = conn.execute(
-        "select sma_200 from market.technical_indicators where asset_id = %s and trade_date = %s", (ids["TREND.US"], DAYS[600])
+        "select sma_200 from market.technical_indicators where asset_id = %s and trade_date = %s",
+        (ids["TREND.US"], DAYS[600]),
     ).fetchone()[0]
     # a 2:1 split on DAYS[400] (and a dividend before it) rewrites the adjusted closes of earlier bars
     conn.execute(
         "update market.stock_prices set adjusted_close = adjusted_close * 0.97 where asset_id = %s and trade_date < %s",
         (ids["TREND.US"], DAYS[400]),
     )
-    conn.execute("update pipeline.asset_processing_state set needs_indicator_recompute = true where asset_id = %s",
-                 (ids["TREND.US"],))
+    conn.execute(
+        "update pipeline.asset_processing_state set needs_indicator_recompute = true where asset_id = %s",
+        (ids["TREND.US"],),
+    )
     conn.commit()
     result = refresh(conn, DAYS[601])
     assert result["assets_recomputed"] == 1 and result["assets_incremental"] == 3
-    flag = conn.execute("select needs_indicator_recompute from pipeline.asset_processing_state where asset_id = %s",
-                        (ids["TREND.US"],)).fetchone()[0]
+    flag = conn.execute(
+        "select needs_indicator_recompute from pipeline.asset_processing_state where asset_id = %s", (ids["TREND.US"],)
+    ).fetchone()[0]
     assert flag is False
     after = conn.execute(
-        "select sma_200 from market.technical_indicators where asset_id = %s and trade_date = %s", (ids["TREND.US"], DAYS[600])
+        "select sma_200 from market.technical_indicators where asset_id = %s and trade_date = %s",
+        (ids["TREND.US"], DAYS[600]),
     ).fetchone()[0]
     assert after != before
     refresh(conn, DAYS[605])
@@ -127,7 +131,8 @@ def test_backfilled_history_rebuilds_the_asset(universe):
     conn.commit()
     result = refresh(conn, DAYS[601])
     assert result["assets_recomputed"] == 1
-    first = conn.execute("select first_trade_date, bar_count from market.indicator_state where asset_id = %s",
-                         (ids["SHORT.US"],)).fetchone()
+    first = conn.execute(
+        "select first_trade_date, bar_count from market.indicator_state where asset_id = %s", (ids["SHORT.US"],)
+    ).fetchone()
     assert first == (DAYS[500], 102)
     assert_identical(snapshot(conn, DAYS[601]), full_recompute_snapshot(conn, DAYS[601]))

@@ -1,5 +1,6 @@
 """Every column of market.technical_indicators against TA-Lib (or numpy for the formulas),
 as described by market.indicator_catalog, on three series loaded into a real database."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -51,8 +52,8 @@ def reference(entry: dict, data: dict[str, np.ndarray]) -> np.ndarray:
         args = [data[s] for s in entry["input_series"].split(",")]
         out = fn(*args, **entry["talib_parameters"])
         if isinstance(out, tuple):
-            names = fn.__doc__ and None
             from talib import abstract
+
             out = out[abstract.Function(entry["talib_function"]).info["output_names"].index(entry["talib_output"])]
         return out
     close, volume = data["close"], data["volume"]
@@ -67,13 +68,13 @@ def reference(entry: dict, data: dict[str, np.ndarray]) -> np.ndarray:
         returns = close[1:] / close[:-1] - 1.0
         out = np.full(len(close), np.nan)
         for t in range(30, len(close)):
-            out[t] = np.std(returns[t - 30:t], ddof=1) * np.sqrt(252) * 100
+            out[t] = np.std(returns[t - 30 : t], ddof=1) * np.sqrt(252) * 100
         return out
     if name.startswith("avg_volume_"):
         n = int(name.rsplit("_", 1)[1])
         out = np.full(len(volume), np.nan)
         for t in range(n - 1, len(volume)):
-            out[t] = volume[t - n + 1:t + 1].mean()
+            out[t] = volume[t - n + 1 : t + 1].mean()
         return out
     raise AssertionError(f"no reference for {name}")
 
@@ -85,9 +86,13 @@ def catalog(conn) -> list[dict]:
 
 
 def test_catalog_lists_every_indicator_column(postgresql):
-    cols = {r[0] for r in postgresql.execute(
-        "select column_name from information_schema.columns where table_schema = 'market' "
-        "and table_name = 'technical_indicators' and column_name not in ('asset_id', 'trade_date')")}
+    cols = {
+        r[0]
+        for r in postgresql.execute(
+            "select column_name from information_schema.columns where table_schema = 'market' "
+            "and table_name = 'technical_indicators' and column_name not in ('asset_id', 'trade_date')"
+        )
+    }
     assert cols == {e["column_name"] for e in catalog(postgresql)}
     assert len(cols) >= 42
 

@@ -4,6 +4,7 @@ Re-landing the same payloads leaves the business tables unchanged (md5 of ordere
 HTML and truncated bodies land nothing but the error; a split on day D corrects the stored
 adjusted history and flags the asset for a full indicator recompute.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,7 +20,7 @@ BUSINESS_TABLES = {
     "market.corporate_actions": "asset_id, action_date, action_type",
 }
 AS_OF = dt.date(2026, 3, 2)
-RECEIVED = dt.datetime(2026, 3, 2, 22, 0, tzinfo=dt.timezone.utc)
+RECEIVED = dt.datetime(2026, 3, 2, 22, 0, tzinfo=dt.UTC)
 
 
 def sessions(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -40,8 +41,15 @@ def walk(code: str, days: list[dt.date], start: float = 100.0) -> list[dict]:
         close = max(0.5, price * (1 + rng.gauss(0, 0.02)))
         high, low = max(open_, close) * 1.01, min(open_, close) * 0.99
         volume: float | int = 0 if i % 17 == 0 else (rng.randint(1, 10**6) + (0.5 if i % 5 == 0 else 0))
-        bar = {"date": day.isoformat(), "open": round(open_, 4), "high": round(high, 4), "low": round(low, 4),
-               "close": round(close, 4), "adjusted_close": round(close, 4), "volume": volume}
+        bar = {
+            "date": day.isoformat(),
+            "open": round(open_, 4),
+            "high": round(high, 4),
+            "low": round(low, 4),
+            "close": round(close, 4),
+            "adjusted_close": round(close, 4),
+            "volume": volume,
+        }
         if i % 3 == 0:
             bar = {k: (v if k == "date" else str(v)) for k, v in bar.items()}
         bars.append(bar)
@@ -60,16 +68,31 @@ def create_asset(conn, ticker: str) -> int:
     return asset_id
 
 
-def land(conn, endpoint: str, body: str, ticker: str | None = None, exchange: str | None = None,
-         params: dict | None = None, cost: int = 1) -> int | None:
+def land(
+    conn,
+    endpoint: str,
+    body: str,
+    ticker: str | None = None,
+    exchange: str | None = None,
+    params: dict | None = None,
+    cost: int = 1,
+) -> int | None:
     return conn.execute(
         "select raw.land_response(null, %s, %s, %s, %s::jsonb, 200, %s, %s, %s, 40, 'pytest')",
         (endpoint, ticker, exchange, json.dumps(params or {}), body, RECEIVED, cost),
     ).fetchone()[0]
 
 
-def land_and_ingest(conn, endpoint: str, body: str, *, ticker: str | None = None, asset_id: int | None = None,
-                    exchange: str | None = None, as_of: dt.date = AS_OF) -> dict:
+def land_and_ingest(
+    conn,
+    endpoint: str,
+    body: str,
+    *,
+    ticker: str | None = None,
+    asset_id: int | None = None,
+    exchange: str | None = None,
+    as_of: dt.date = AS_OF,
+) -> dict:
     """One response, one transaction: land it, ingest it, commit."""
     cost = {"eod-bulk-last-day": 100, "fundamentals": 10}.get(endpoint, 1)
     payload_id = land(conn, endpoint, body, ticker, exchange, cost=cost)
@@ -106,28 +129,67 @@ def count(conn, sql: str, *args) -> int:
 def land_everything(conn, ids: dict[str, int]) -> list[dict]:
     days = sessions(dt.date(2025, 1, 2), AS_OF - dt.timedelta(days=1))
     results = [
-        land_and_ingest(conn, "eod", json.dumps(walk("AAPL.US", days)), ticker="AAPL.US", asset_id=ids["AAPL.US"],
-                        as_of=days[-1]),
-        land_and_ingest(conn, "eod", json.dumps(walk("KO.US", days, 60)), ticker="KO.US", asset_id=ids["KO.US"],
-                        as_of=days[-1]),
+        land_and_ingest(
+            conn, "eod", json.dumps(walk("AAPL.US", days)), ticker="AAPL.US", asset_id=ids["AAPL.US"], as_of=days[-1]
+        ),
+        land_and_ingest(
+            conn, "eod", json.dumps(walk("KO.US", days, 60)), ticker="KO.US", asset_id=ids["KO.US"], as_of=days[-1]
+        ),
     ]
-    bulk = [dict(bar, code=code.split(".")[0], exchange_short_name="US")
-            for code in ("KO.US", "AAPL.US", "NOPE.US") for bar in walk(code + "bulk", [AS_OF])]
+    bulk = [
+        dict(bar, code=code.split(".")[0], exchange_short_name="US")
+        for code in ("KO.US", "AAPL.US", "NOPE.US")
+        for bar in walk(code + "bulk", [AS_OF])
+    ]
     results.append(land_and_ingest(conn, "eod-bulk-last-day", json.dumps(bulk), exchange="US"))
     fundamentals = {
-        "General": {"Code": "KO", "Type": "Common Stock", "Name": "Coca-Cola Co", "CurrencyCode": "USD",
-                    "CountryISO": "US", "ISIN": "US1912161007", "Sector": "Consumer Defensive", "IPODate": "0000-00-00"},
-        "Highlights": {"MarketCapitalization": 300000000000, "PERatio": "27.5", "EarningsShare": 2.47,
-                       "DividendYield": "0.029", "BookValue": ""},
-        "SharesStats": {"SharesOutstanding": 4300000000}, "Technicals": {"Beta": 0.6},
-        "Earnings": {"History": {}}, "Financials": {"Cash_Flow": {"yearly": {}}},
+        "General": {
+            "Code": "KO",
+            "Type": "Common Stock",
+            "Name": "Coca-Cola Co",
+            "CurrencyCode": "USD",
+            "CountryISO": "US",
+            "ISIN": "US1912161007",
+            "Sector": "Consumer Defensive",
+            "IPODate": "0000-00-00",
+        },
+        "Highlights": {
+            "MarketCapitalization": 300000000000,
+            "PERatio": "27.5",
+            "EarningsShare": 2.47,
+            "DividendYield": "0.029",
+            "BookValue": "",
+        },
+        "SharesStats": {"SharesOutstanding": 4300000000},
+        "Technicals": {"Beta": 0.6},
+        "Earnings": {"History": {}},
+        "Financials": {"Cash_Flow": {"yearly": {}}},
     }
-    results.append(land_and_ingest(conn, "fundamentals", json.dumps(fundamentals), ticker="KO.US", asset_id=ids["KO.US"]))
-    results.append(land_and_ingest(conn, "splits", json.dumps([{"date": "2025-06-02", "split": "2.000000/1.000000"}]),
-                                   ticker="KO.US", asset_id=ids["KO.US"]))
-    dividends = [{"date": d, "declarationDate": None, "recordDate": d, "paymentDate": d, "period": "Quarterly",
-                  "value": "0.485", "unadjustedValue": "0.97", "currency": "USD"}
-                 for d in ("2025-03-14", "2025-09-15", "2025-12-01", AS_OF.isoformat())]
+    results.append(
+        land_and_ingest(conn, "fundamentals", json.dumps(fundamentals), ticker="KO.US", asset_id=ids["KO.US"])
+    )
+    results.append(
+        land_and_ingest(
+            conn,
+            "splits",
+            json.dumps([{"date": "2025-06-02", "split": "2.000000/1.000000"}]),
+            ticker="KO.US",
+            asset_id=ids["KO.US"],
+        )
+    )
+    dividends = [
+        {
+            "date": d,
+            "declarationDate": None,
+            "recordDate": d,
+            "paymentDate": d,
+            "period": "Quarterly",
+            "value": "0.485",
+            "unadjustedValue": "0.97",
+            "currency": "USD",
+        }
+        for d in ("2025-03-14", "2025-09-15", "2025-12-01", AS_OF.isoformat())
+    ]
     results.append(land_and_ingest(conn, "div", json.dumps(dividends), ticker="KO.US", asset_id=ids["KO.US"]))
     return results
 
@@ -155,10 +217,13 @@ def test_relanding_the_same_payloads_changes_no_business_table(postgresql):
     assert count(conn, "select count(*) from raw.eodhd_payloads where ingested_at is null") == 0
 
 
-@pytest.mark.parametrize("body, reason", [
-    ("<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>", 'Token "<" is invalid.'),
-    ('[{"date": "2026-02-27", "open": 10, "high": 11, "low": 9, "close": 10.5, "adjusted_close": 10.5, "vol', None),
-])
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ("<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>", 'Token "<" is invalid.'),
+        ('[{"date": "2026-02-27", "open": 10, "high": 11, "low": 9, "close": 10.5, "adjusted_close": 10.5, "vol', None),
+    ],
+)
 def test_a_body_that_is_not_json_lands_nothing_but_the_error(postgresql, body, reason):
     conn = postgresql
     asset_id = create_asset(conn, "AAPL.US")
@@ -172,7 +237,11 @@ def test_a_body_that_is_not_json_lands_nothing_but_the_error(postgresql, body, r
     assert digests(conn) == before
     row = conn.execute("select body, ingested_at, ingest_error from raw.eodhd_payloads").fetchone()
     assert row[0] is None and row[1] is None and row[2] == result["message"]
-    assert conn.execute("select cost, http_status, error from pipeline.api_calls").fetchone() == (1, 200, result["message"])
+    assert conn.execute("select cost, http_status, error from pipeline.api_calls").fetchone() == (
+        1,
+        200,
+        result["message"],
+    )
     assert count(conn, "select count(*) from market.price_quarantine") == 0
 
 
@@ -182,13 +251,31 @@ def test_a_split_on_day_d_corrects_adjusted_history_and_flags_indicators(postgre
     asset_id = create_asset(conn, "AAPL.US")
     split_day = dt.date(2026, 3, 2)
     history = walk("AAPL.US", sessions(dt.date(2025, 6, 2), split_day - dt.timedelta(days=3)), 400)
-    assert land_and_ingest(conn, "eod", json.dumps(history), ticker="AAPL.US", asset_id=asset_id,
-                           as_of=split_day - dt.timedelta(days=3))["status"] == "ok"
+    assert (
+        land_and_ingest(
+            conn,
+            "eod",
+            json.dumps(history),
+            ticker="AAPL.US",
+            asset_id=asset_id,
+            as_of=split_day - dt.timedelta(days=3),
+        )["status"]
+        == "ok"
+    )
     conn.execute("update pipeline.asset_processing_state set needs_indicator_recompute = false")
     conn.commit()
     last = float(history[-1]["close"])
-    day_d = [{"date": split_day.isoformat(), "open": last / 4, "high": last / 4 * 1.02, "low": last / 4 * 0.99,
-              "close": last / 4 * 1.01, "adjusted_close": last / 4 * 1.01, "volume": 4_000_000}]
+    day_d = [
+        {
+            "date": split_day.isoformat(),
+            "open": last / 4,
+            "high": last / 4 * 1.02,
+            "low": last / 4 * 0.99,
+            "close": last / 4 * 1.01,
+            "adjusted_close": last / 4 * 1.01,
+            "volume": 4_000_000,
+        }
+    ]
     split = json.dumps([{"date": split_day.isoformat(), "split": "4.000000/1.000000"}])
 
     def land_bar():
@@ -212,8 +299,12 @@ def test_a_split_on_day_d_corrects_adjusted_history_and_flags_indicators(postgre
     # the adjusted series is continuous across the split, the raw one is not
     assert rows[-1][1] / rows[-2][1] < 0.3
     assert 0.97 < rows[-1][2] / rows[-2][2] < 1.03
-    assert conn.execute("select needs_indicator_recompute from pipeline.asset_processing_state where asset_id = %s",
-                        (asset_id,)).fetchone()[0] is True
+    assert (
+        conn.execute(
+            "select needs_indicator_recompute from pipeline.asset_processing_state where asset_id = %s", (asset_id,)
+        ).fetchone()[0]
+        is True
+    )
 
     # a later full refetch of the history from the vendor brings exactly the values already corrected
     vendor = [dict(bar, adjusted_close=float(bar["close"]) / 4) for bar in history] + day_d

@@ -3,6 +3,7 @@ k8s/airflow-values.yaml (no cluster: a kube config pointing at an unreachable se
 the manifests: namespace, service account, image, Secret names and keys, the tickers claim, the
 network-policy labels; and it passes the same checks as every manifest (Kubernetes 1.28 schema,
 requests and limits, security context)."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,16 @@ import yaml
 from kubernetes.client import ApiClient
 
 from tests import airflow_support
-from tests.test_k8s_manifests import (K8S, all_documents, declared_secrets, documents, pod_problems,
-                                      secret_refs, validate, values)
+from tests.test_k8s_manifests import (
+    K8S,
+    all_documents,
+    declared_secrets,
+    documents,
+    pod_problems,
+    secret_refs,
+    validate,
+    values,
+)
 from tests.test_pod_spec import KUBECONFIG, _render
 
 
@@ -36,8 +45,9 @@ def egress_ports_to_postgres(pod_ns: str, labels: dict) -> set[int]:
             continue
         for rule in policy["spec"].get("egress") or []:
             for peer in rule.get("to") or []:
-                if (peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
-                        == "databases" and _selects(peer.get("podSelector", {}), {"app.kubernetes.io/name": "postgres"})):
+                if peer.get("namespaceSelector", {}).get("matchLabels", {}).get(
+                    "kubernetes.io/metadata.name"
+                ) == "databases" and _selects(peer.get("podSelector", {}), {"app.kubernetes.io/name": "postgres"}):
                     ports |= {p["port"] for p in rule.get("ports") or []}
     return ports
 
@@ -49,8 +59,9 @@ def postgres_admits(pod_ns: str, labels: dict) -> bool:
         for rule in policy["spec"].get("ingress") or []:
             for peer in rule.get("from") or []:
                 ns = peer.get("namespaceSelector")
-                ns_ok = (_selects(ns, {"kubernetes.io/metadata.name": pod_ns}) if ns is not None
-                         else pod_ns == "databases")
+                ns_ok = (
+                    _selects(ns, {"kubernetes.io/metadata.name": pod_ns}) if ns is not None else pod_ns == "databases"
+                )
                 if ns_ok and _selects(peer.get("podSelector", {}), labels):
                     return True
     return False
@@ -79,21 +90,30 @@ def rendered_pods() -> list[dict]:
     bag = airflow_support.dag_bag()
     equities = bag.dags["data_collection_equities"]
     weekly = bag.dags["refresh_universe_weekly"]
-    fetch = KubernetesPodOperator(task_id="fetch", arguments=["run", "--execution-id", "7"],
-                                  **pod_operator_kwargs("fetch", mapped=True))
-    return [_pod_dict(_render(equities, equities.get_task("sync_universe"), 1)),
-            _pod_dict(_render(equities, fetch, 1, 0)),
-            _pod_dict(_render(weekly, weekly.get_task("refresh_universe"), 1))]
+    fetch = KubernetesPodOperator(
+        task_id="fetch", arguments=["run", "--execution-id", "7"], **pod_operator_kwargs("fetch", mapped=True)
+    )
+    return [
+        _pod_dict(_render(equities, equities.get_task("sync_universe"), 1)),
+        _pod_dict(_render(equities, fetch, 1, 0)),
+        _pod_dict(_render(weekly, weekly.get_task("refresh_universe"), 1)),
+    ]
 
 
 def test_the_launched_pods_match_the_manifests(deployed_settings):
     env = deployed_settings
     (migrate_job,) = documents(K8S / "migrate-job.yaml")
     migrate_pod = migrate_job["spec"]["template"]["spec"]
-    accounts = {(d["metadata"]["namespace"], d["metadata"]["name"]): d
-                for _, d in all_documents() if d["kind"] == "ServiceAccount"}
-    claims = {(d["metadata"]["namespace"], d["metadata"]["name"]) for _, d in all_documents()
-              if d["kind"] == "PersistentVolumeClaim"}
+    accounts = {
+        (d["metadata"]["namespace"], d["metadata"]["name"]): d
+        for _, d in all_documents()
+        if d["kind"] == "ServiceAccount"
+    }
+    claims = {
+        (d["metadata"]["namespace"], d["metadata"]["name"])
+        for _, d in all_documents()
+        if d["kind"] == "PersistentVolumeClaim"
+    }
     namespaces = {d["metadata"]["name"] for _, d in all_documents() if d["kind"] == "Namespace"}
     declared = declared_secrets()
     for pod in rendered_pods():
@@ -136,7 +156,7 @@ def test_the_policy_check_fails_for_unlabelled_or_foreign_pods():
 
 
 def test_a_pod_with_a_wrong_secret_key_is_caught(deployed_settings, monkeypatch):
-    monkeypatch.setenv("SCREENER_K8S_SECRET", "screener-secret")       # one letter off
+    monkeypatch.setenv("SCREENER_K8S_SECRET", "screener-secret")  # one letter off
     pod = rendered_pods()[0]
     assert secret_refs(pod, "screener") - declared_secrets() != set()
     assert yaml.safe_dump(pod)

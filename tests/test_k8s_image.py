@@ -2,6 +2,7 @@
 and k8s/Dockerfile.dockerignore as BuildKit would apply them, holds the production code, the
 migration entry point and the universe files and no test, test data or fake-server code; the
 tree it describes runs the fetcher CLI and migrates an empty database. No Docker needed."""
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,9 @@ from tests.test_k8s_manifests import K8S, ROOT, documents, pod_specs
 
 DOCKERFILE = K8S / "Dockerfile"
 DOCKERIGNORE = K8S / "Dockerfile.dockerignore"
-FORBIDDEN = re.compile(r"(^|/)(tests?|eodhd_fake|fake_eodhd|bench|fixtures|testdata)(/|$)|(^|/)test_[^/]*$|conftest\.py$")
+FORBIDDEN = re.compile(
+    r"(^|/)(tests?|eodhd_fake|fake_eodhd|bench|fixtures|testdata)(/|$)|(^|/)test_[^/]*$|conftest\.py$"
+)
 
 
 def instructions(text: str) -> list[tuple[str, str]]:
@@ -57,7 +60,7 @@ def _pattern_regex(pattern: str) -> re.Pattern:
             i += 1
         elif pattern[i] == "[" and "]" in pattern[i:]:
             end = pattern.index("]", i)
-            rx += "[" + pattern[i + 1:end].replace("!", "^", 1) + "]"
+            rx += "[" + pattern[i + 1 : end].replace("!", "^", 1) + "]"
             i = end + 1
         else:
             rx += re.escape(pattern[i])
@@ -85,8 +88,9 @@ def image_files(dockerfile: str, dockerignore: str, root: Path = ROOT) -> dict[s
     """Image path (relative to /, WORKDIR applied) -> source file, for the final stage's COPY
     lines from the build context (COPY --from=<stage> copies build output, not context files)."""
     patterns = dockerignore_patterns(dockerignore)
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=root,
-                            capture_output=True, text=True, check=True).stdout.split()
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split()
     context = {rel: root / rel for rel in listed if (root / rel).is_file()}
     context = {rel: p for rel, p in context.items() if not ignored(rel, patterns)}
     files: dict[str, Path] = {}
@@ -106,18 +110,17 @@ def image_files(dockerfile: str, dockerignore: str, root: Path = ROOT) -> dict[s
             src = source.rstrip("/")
             rx = _pattern_regex(src)
             for rel, path in context.items():
-                if src == ".":                                  # the whole context
+                if src == ".":  # the whole context
                     files[f"{dest_dir.rstrip('/')}/{rel}"] = path
-                elif rel == src or rx.match(rel):             # a file (or a glob of files)
+                elif rel == src or rx.match(rel):  # a file (or a glob of files)
                     files[f"{dest_dir.rstrip('/')}/{Path(rel).name}" if dest.endswith("/") else dest_dir] = path
-                elif rel.startswith(src + "/") and (root / src).is_dir():   # a directory's contents
-                    files[f"{dest_dir.rstrip('/')}/{rel[len(src) + 1:]}"] = path
+                elif rel.startswith(src + "/") and (root / src).is_dir():  # a directory's contents
+                    files[f"{dest_dir.rstrip('/')}/{rel[len(src) + 1 :]}"] = path
     return files
 
 
 def forbidden(files: dict[str, Path]) -> list[str]:
-    return sorted(str(src.relative_to(ROOT)) for src in files.values()
-                  if FORBIDDEN.search(str(src.relative_to(ROOT))))
+    return sorted(str(src.relative_to(ROOT)) for src in files.values() if FORBIDDEN.search(str(src.relative_to(ROOT))))
 
 
 def production_files() -> dict[str, Path]:
@@ -128,20 +131,25 @@ def test_the_image_holds_production_code_only():
     files = production_files()
     assert forbidden(files) == []
     expected = {f"/app/fetcher/{p.name}" for p in (ROOT / "fetcher").glob("*.py")}
-    expected |= {f"/app/db/{p.relative_to(ROOT / 'db')}" for pattern in
-                 ("[0-9][0-9][0-9][0-9]_*.sql", "functions/*.sql", "aggregates/*.sql", "views/*.sql")
-                 for p in (ROOT / "db").glob(pattern)}
+    expected |= {
+        f"/app/db/{p.relative_to(ROOT / 'db')}"
+        for pattern in ("[0-9][0-9][0-9][0-9]_*.sql", "functions/*.sql", "aggregates/*.sql", "views/*.sql")
+        for p in (ROOT / "db").glob(pattern)
+    }
     expected |= {"/app/db/migrate.sh", "/app/db/grants.sql", "/app/fetcher/__main__.py", "/app/fetcher/cli.py"}
     expected |= {f"/app/config/tickers/{p.name}" for p in (ROOT / "config" / "tickers").glob("*.txt")}
     assert expected - set(files) == set()
     assert not any("fake" in f or "/tests/" in f for f in files)
 
 
-@pytest.mark.parametrize("dockerfile, dockerignore", [
-    ("FROM python:3.11.14-slim\nWORKDIR /app\nCOPY . .\n", "*\n!fetcher/\n!eodhd_fake/\n"),
-    ("FROM python:3.11.14-slim\nWORKDIR /app\nCOPY . .\n", "**/__pycache__\n"),
-    ("FROM python:3.11.14-slim\nWORKDIR /app\nCOPY db/ db/\n", "*\n!db/\n"),
-])
+@pytest.mark.parametrize(
+    "dockerfile, dockerignore",
+    [
+        ("FROM python:3.11.14-slim\nWORKDIR /app\nCOPY . .\n", "*\n!fetcher/\n!eodhd_fake/\n"),
+        ("FROM python:3.11.14-slim\nWORKDIR /app\nCOPY . .\n", "**/__pycache__\n"),
+        ("FROM python:3.11.14-slim\nWORKDIR /app\nCOPY db/ db/\n", "*\n!db/\n"),
+    ],
+)
 def test_the_file_list_check_catches_test_code(dockerfile, dockerignore):
     assert forbidden(image_files(dockerfile, dockerignore)) != []
 
@@ -167,8 +175,10 @@ def test_the_dockerfile_shape():
     users = [a for i, a in steps if i == "USER"]
     uid = int(users[-1].split(":")[0])
     assert uid != 0
-    from tests import airflow_support  # noqa: F401  (dags/ on sys.path)
     from screener_common.fetcher_task import FETCHER_UID
+
+    from tests import airflow_support  # noqa: F401  (dags/ on sys.path)
+
     assert uid == FETCHER_UID
     for name in ("migrate-job.yaml", "tickers-pvc.yaml"):
         for doc in documents(K8S / name):
@@ -183,7 +193,7 @@ def image_tree(tmp_path) -> Path:
     """The image's /app, laid out from the file list."""
     for dest, src in production_files().items():
         if dest.startswith("/app/"):
-            target = tmp_path / dest[len("/app/"):]
+            target = tmp_path / dest[len("/app/") :]
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, target)
     return tmp_path
@@ -192,14 +202,21 @@ def image_tree(tmp_path) -> Path:
 def test_the_image_tree_runs_the_fetcher_cli(image_tree):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DATABASE_URL", "EODHD_API_TOKEN")}
     env.update(PYTHONPATH=str(image_tree), PYTHONDONTWRITEBYTECODE="1")
-    out = subprocess.run([sys.executable, "-m", "fetcher", "--help"], cwd=image_tree, env=env,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "fetcher", "--help"], cwd=image_tree, env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert "sync-universe" in out.stdout and "refresh-universe" in out.stdout
     commands = re.findall(r"^    (\S+)", out.stdout.split("commands:")[1].split("environment:")[0], re.M)
-    assert "sync-universe" in commands and "serve-fake" not in commands   # no fake server in the image
-    fake = subprocess.run([sys.executable, "-m", "eodhd_fake", "--help"], cwd=image_tree, env=env,
-                          capture_output=True, text=True, timeout=60)
+    assert "sync-universe" in commands and "serve-fake" not in commands  # no fake server in the image
+    fake = subprocess.run(
+        [sys.executable, "-m", "eodhd_fake", "--help"],
+        cwd=image_tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert fake.returncode == 1 and "No module named eodhd_fake" in fake.stderr
     assert not (image_tree / "eodhd_fake").exists()
 
@@ -210,8 +227,9 @@ def test_the_image_tree_migrates_an_empty_database(image_tree):
         conn.execute(f'create database "{name}"')
     try:
         env = dict(os.environ, DATABASE_URL=url_for(name))
-        first = subprocess.run([str(image_tree / "db" / "migrate.sh")], env=env, capture_output=True,
-                               text=True, timeout=120)
+        first = subprocess.run(
+            [str(image_tree / "db" / "migrate.sh")], env=env, capture_output=True, text=True, timeout=120
+        )
         assert first.returncode == 0, first.stderr
         with psycopg.connect(url_for(name)) as conn:
             landed = conn.execute("select count(*) from pipeline.schema_migrations").fetchone()[0]

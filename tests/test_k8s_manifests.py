@@ -3,6 +3,7 @@ strict: unknown fields fail too); every container has requests, limits and a loc
 security context; no manifest or values file holds a literal secret; every Secret reference
 names a Secret and key that secret.template.yaml declares. Each check is also run on a broken
 copy, to show it can fail. Offline: no cluster, no Docker."""
+
 from __future__ import annotations
 
 import copy
@@ -24,6 +25,7 @@ PLACEHOLDER = re.compile(r"CHANGE_ME|<[a-z-]+>")
 
 # -- helpers (also used by the other tests/test_k8s_*.py) ------------------------------------
 
+
 def manifest_files() -> list[Path]:
     """Every Kubernetes manifest under k8s/ (the Helm values and the key extract are not)."""
     return sorted(p for p in K8S.glob("*.yaml") if not p.name.startswith("airflow-values"))
@@ -34,8 +36,7 @@ def documents(path: Path) -> list[dict]:
 
 
 def all_documents(include_template: bool = True) -> list[tuple[str, dict]]:
-    return [(p.name, d) for p in manifest_files() if include_template or p != SECRET_TEMPLATE
-            for d in documents(p)]
+    return [(p.name, d) for p in manifest_files() if include_template or p != SECRET_TEMPLATE for d in documents(p)]
 
 
 def values() -> dict:
@@ -110,13 +111,26 @@ def values_containers(v: dict) -> list[tuple[str, dict, dict]]:
         sc = (comp.get("securityContexts") or {}).get("container") or default
         out.append((name, {"resources": comp.get("resources"), "securityContext": sc}, pod))
         if "logGroomerSidecar" in comp:
-            out.append((f"{name}.logGroomerSidecar", {
-                "resources": comp["logGroomerSidecar"].get("resources"), "securityContext": default}, pod))
+            out.append(
+                (
+                    f"{name}.logGroomerSidecar",
+                    {"resources": comp["logGroomerSidecar"].get("resources"), "securityContext": default},
+                    pod,
+                )
+            )
         for c in comp.get("extraInitContainers") or []:
             out.append((f"{name}.extraInitContainers/{c['name']}", c, pod))
     git = v["dags"]["gitSync"]
-    out.append(("dags.gitSync", {"resources": git.get("resources"),
-                                 "securityContext": (git.get("securityContexts") or {}).get("container")}, pod))
+    out.append(
+        (
+            "dags.gitSync",
+            {
+                "resources": git.get("resources"),
+                "securityContext": (git.get("securityContexts") or {}).get("container"),
+            },
+            pod,
+        )
+    )
     return out
 
 
@@ -135,9 +149,14 @@ def literal_secrets(node, path: str = "") -> list[str]:
             if not PLACEHOLDER.search(str(node["value"])):
                 found.append(f"{path}.{name}")
         for key, val in node.items():
-            if (isinstance(val, str) and re.search(r"password|passwd|token|secret|fernet", key, re.I)
-                    and not key.endswith(("Name", "Key", "Secret")) and key != "secretKeyRef"
-                    and val and not PLACEHOLDER.search(val)):
+            if (
+                isinstance(val, str)
+                and re.search(r"password|passwd|token|secret|fernet", key, re.I)
+                and not key.endswith(("Name", "Key", "Secret"))
+                and key != "secretKeyRef"
+                and val
+                and not PLACEHOLDER.search(val)
+            ):
                 found.append(f"{path}.{key}")
             found += literal_secrets(val, f"{path}.{key}")
     elif isinstance(node, list):
@@ -168,16 +187,22 @@ def secret_refs(node, namespace: str) -> set[tuple[str, str, str]]:
 
 
 def declared_secrets() -> set[tuple[str, str, str]]:
-    return {(d["metadata"]["namespace"], d["metadata"]["name"], key)
-            for d in documents(SECRET_TEMPLATE) if d["kind"] == "Secret"
-            for key in (d.get("stringData") or {}) | (d.get("data") or {})}
+    return {
+        (d["metadata"]["namespace"], d["metadata"]["name"], key)
+        for d in documents(SECRET_TEMPLATE)
+        if d["kind"] == "Secret"
+        for key in (d.get("stringData") or {}) | (d.get("data") or {})
+    }
 
 
 def values_secret_refs(v: dict, namespace: str = "airflow") -> set[tuple[str, str, str]]:
     refs = {(namespace, s["secretName"], s["secretKey"]) for s in v.get("secret", [])}
     refs |= secret_refs(v, namespace)
-    for key, secret_key in (("fernetKeySecretName", "fernet-key"), ("apiSecretKeySecretName", "api-secret-key"),
-                            ("jwtSecretName", "jwt-secret")):
+    for key, secret_key in (
+        ("fernetKeySecretName", "fernet-key"),
+        ("apiSecretKeySecretName", "api-secret-key"),
+        ("jwtSecretName", "jwt-secret"),
+    ):
         if v.get(key):
             refs.add((namespace, v[key], secret_key))
     if (v.get("data") or {}).get("metadataSecretName"):
@@ -187,16 +212,31 @@ def values_secret_refs(v: dict, namespace: str = "airflow") -> set[tuple[str, st
 
 # -- tests ---------------------------------------------------------------------------------
 
+
 def test_every_manifest_validates_against_kubernetes_1_28():
     docs = all_documents()
     kinds = {d["kind"] for _, d in docs}
-    assert {"Namespace", "StatefulSet", "CronJob", "Job", "NetworkPolicy", "Secret", "Role",
-            "RoleBinding", "ServiceAccount", "PersistentVolumeClaim", "Service", "ConfigMap"} <= kinds
+    assert {
+        "Namespace",
+        "StatefulSet",
+        "CronJob",
+        "Job",
+        "NetworkPolicy",
+        "Secret",
+        "Role",
+        "RoleBinding",
+        "ServiceAccount",
+        "PersistentVolumeClaim",
+        "Service",
+        "ConfigMap",
+    } <= kinds
     for name, doc in docs:
         try:
             validate(doc)
         except kubernetes_validate.ValidationError as exc:
-            pytest.fail(f"{name}: {doc['kind']}/{doc['metadata']['name']}: {'.'.join(map(str, exc.path))}: {exc.message}")
+            pytest.fail(
+                f"{name}: {doc['kind']}/{doc['metadata']['name']}: {'.'.join(map(str, exc.path))}: {exc.message}"
+            )
 
 
 @pytest.mark.parametrize("breakage", ["unknown field", "wrong type", "missing required"])
@@ -206,7 +246,7 @@ def test_the_validator_rejects_a_broken_manifest(breakage):
     broken = copy.deepcopy(job)
     container = broken["spec"]["template"]["spec"]["containers"][0]
     if breakage == "unknown field":
-        container["resource"] = container.pop("resources")          # a typo
+        container["resource"] = container.pop("resources")  # a typo
     elif breakage == "wrong type":
         broken["spec"]["backoffLimit"] = "two"
     else:
@@ -255,24 +295,37 @@ def test_no_literal_secret_in_manifests_or_values():
     assert found == []
 
 
-@pytest.mark.parametrize("leak", [
-    {"env": [{"name": "EODHD_API_TOKEN", "value": "d7f1a2b3c4"}]},
-    {"kind": "Secret", "stringData": {"database-url": "postgresql://screener:hunter2@db/screener"}},
-    {"config": {"database": {"sql_alchemy_conn": "postgresql://airflow:s3cret@postgres/airflow"}}},
-    {"webserver": {"defaultUser": {"password": "admin"}}},
-    {"args": ["curl https://eodhd.com/api/eod/AAPL.US?api_token=abc123"]},
-])
+@pytest.mark.parametrize(
+    "leak",
+    [
+        {"env": [{"name": "EODHD_API_TOKEN", "value": "d7f1a2b3c4"}]},
+        {"kind": "Secret", "stringData": {"database-url": "postgresql://screener:hunter2@db/screener"}},
+        {"config": {"database": {"sql_alchemy_conn": "postgresql://airflow:s3cret@postgres/airflow"}}},
+        {"webserver": {"defaultUser": {"password": "admin"}}},
+        {"args": ["curl https://eodhd.com/api/eod/AAPL.US?api_token=abc123"]},
+    ],
+)
 def test_the_secret_scan_finds_a_planted_secret(leak):
     assert literal_secrets(leak) != []
-    assert literal_secrets(json.loads(json.dumps(leak).replace("d7f1a2b3c4", "CHANGE_ME")
-                                      .replace("hunter2", "CHANGE_ME").replace("s3cret", "<password>")
-                                      .replace('"admin"}', '"CHANGE_ME"}').replace("abc123", "***"))) == []
+    assert (
+        literal_secrets(
+            json.loads(
+                json.dumps(leak)
+                .replace("d7f1a2b3c4", "CHANGE_ME")
+                .replace("hunter2", "CHANGE_ME")
+                .replace("s3cret", "<password>")
+                .replace('"admin"}', '"CHANGE_ME"}')
+                .replace("abc123", "***")
+            )
+        )
+        == []
+    )
 
 
 def test_every_secret_reference_is_declared_in_the_template():
     declared = declared_secrets()
     refs = set()
-    for name, doc in all_documents(include_template=False):
+    for _name, doc in all_documents(include_template=False):
         refs |= secret_refs(doc, doc["metadata"].get("namespace", ""))
     refs |= values_secret_refs(values())
     assert refs, "no secret references found"

@@ -3,6 +3,7 @@ exist: `python -m fetcher ...` (and the fetcher image run with arguments) agains
 own argument parser, `airflow ...` against Airflow's, DAG ids against the DagBag; the files,
 Jobs and objects the kubectl and helm lines name exist in k8s/. The same holds for the fetcher
 arguments of the Job manifests."""
+
 from __future__ import annotations
 
 import contextlib
@@ -51,15 +52,17 @@ def fetcher_invocations(lines: list[str]) -> list[list[str]]:
     for line in lines:
         w = words(line)
         for i in range(len(w)):
-            if w[i:i + 3] == ["python", "-m", "fetcher"] and w[i + 3:]:   # (not a bare mention)
-                found.append(w[i + 3:])
+            if w[i : i + 3] == ["python", "-m", "fetcher"] and w[i + 3 :]:  # (not a bare mention)
+                found.append(w[i + 3 :])
             elif w[0] == "docker" and w[1:2] == ["run"] and IMAGE.match(w[i]):
-                found.append(w[i + 1:])
+                found.append(w[i + 1 :])
     return found
 
 
 def airflow_invocations(lines: list[str]) -> list[list[str]]:
-    return [w[w.index("--") + 2:] for w in map(words, lines) if "--" in w and w[w.index("--") + 1:][:1] == ["airflow"]]
+    return [
+        w[w.index("--") + 2 :] for w in map(words, lines) if "--" in w and w[w.index("--") + 1 :][:1] == ["airflow"]
+    ]
 
 
 def fetcher_problem(args: list[str]) -> str | None:
@@ -93,7 +96,7 @@ def test_the_fetcher_commands_exist():
     calls = fetcher_invocations(lines)
     # the Jobs' fetcher arguments too (the image's entrypoint is python -m fetcher)
     for _, doc in all_documents():
-        for pod in ([doc["spec"]["template"]["spec"]] if doc["kind"] == "Job" else []):
+        for pod in [doc["spec"]["template"]["spec"]] if doc["kind"] == "Job" else []:
             for c in pod["containers"]:
                 if "command" not in c and IMAGE.match(c["image"]):
                     calls.append(c["args"])
@@ -133,12 +136,15 @@ def test_the_kubectl_and_helm_lines_name_what_exists():
     assert image in text
 
 
-@pytest.mark.parametrize("line, broken", [
-    ("docker run --rm registry.example/screener-fetcher:1.0 sync-universe --dry-run", "fetcher"),
-    ("kubectl exec x -- python -m fetcher runn --execution-id 1", "fetcher"),
-    ("kubectl -n airflow exec airflow-scheduler-0 -- airflow pools sett eodhd_api 8 x", "airflow"),
-    ("kubectl -n airflow exec airflow-scheduler-0 -- airflow dags unpause --no-such-flag x", "airflow"),
-])
+@pytest.mark.parametrize(
+    "line, broken",
+    [
+        ("docker run --rm registry.example/screener-fetcher:1.0 sync-universe --dry-run", "fetcher"),
+        ("kubectl exec x -- python -m fetcher runn --execution-id 1", "fetcher"),
+        ("kubectl -n airflow exec airflow-scheduler-0 -- airflow pools sett eodhd_api 8 x", "airflow"),
+        ("kubectl -n airflow exec airflow-scheduler-0 -- airflow dags unpause --no-such-flag x", "airflow"),
+    ],
+)
 def test_a_wrong_option_is_caught(line, broken):
     if broken == "fetcher":
         (args,) = fetcher_invocations([line])

@@ -2,6 +2,7 @@
 extract of the chart's values.schema.json with its source named): every key is one the chart
 has, of the chart's type; the Kubernetes-typed parts validate against the Kubernetes 1.28
 schemas. And the values agree with the DAG settings and the other manifests."""
+
 from __future__ import annotations
 
 import copy
@@ -17,11 +18,18 @@ from referencing import Registry, Resource
 from tests.test_k8s_manifests import K8S, K8S_VERSION, documents, values
 
 KEYS = K8S / "airflow-values.keys.yaml"
-JSON_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict,
-              "null": type(None), "number": (int, float)}
+JSON_TYPES = {
+    "string": str,
+    "integer": int,
+    "boolean": bool,
+    "array": list,
+    "object": dict,
+    "null": type(None),
+    "number": (int, float),
+}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def k8s_fragment_validator(schema_name: str):
     """A validator for one Kubernetes definition (e.g. container-v1), strict (no unknown fields)."""
     from kubernetes_validate import utils
@@ -55,8 +63,7 @@ def check_values(v: dict, keys: dict[str, object]) -> list[str]:
             return
         if spec == "any-config":
             for section, options in node.items():
-                if not isinstance(options, dict) or not all(
-                        isinstance(o, (str, int, bool)) for o in options.values()):
+                if not isinstance(options, dict) or not all(isinstance(o, (str, int, bool)) for o in options.values()):
                     problems.append(f"{path}.{section}: airflow.cfg options must be scalars")
             return
         if spec is not None:
@@ -96,9 +103,9 @@ def test_the_values_check_rejects_a_broken_values_file(breakage):
     elif breakage == "type":
         v["scheduler"]["replicas"] = "one"
     elif breakage == "k8s object":
-        v["securityContexts"]["pod"]["runAsNonroot"] = True        # wrong case: not a field
+        v["securityContexts"]["pod"]["runAsNonroot"] = True  # wrong case: not a field
     elif breakage == "container":
-        v["scheduler"]["extraInitContainers"][0]["command"] = "airflow pools set"   # not a list
+        v["scheduler"]["extraInitContainers"][0]["command"] = "airflow pools set"  # not a list
     else:
         v["config"]["core"]["parallelism"] = {"value": 12}
     assert check_values(v, key_extract()["keys"]) != []
@@ -127,8 +134,9 @@ def test_kubernetes_mode_settings():
 
 
 def test_the_pool_matches_the_dag_settings(monkeypatch):
-    from tests import airflow_support  # noqa: F401  (dags/ on sys.path)
     from screener_common import settings
+
+    from tests import airflow_support  # noqa: F401  (dags/ on sys.path)
 
     v = values()
     env = _env(v)
@@ -143,8 +151,11 @@ def test_the_scheduler_service_account_is_the_one_allowed_to_launch_pods():
     v = values()
     binding = next(d for d in documents(K8S / "rbac.yaml") if d["kind"] == "RoleBinding")
     (subject,) = binding["subjects"]
-    assert subject == {"kind": "ServiceAccount", "name": v["scheduler"]["serviceAccount"]["name"],
-                       "namespace": "airflow"}
+    assert subject == {
+        "kind": "ServiceAccount",
+        "name": v["scheduler"]["serviceAccount"]["name"],
+        "namespace": "airflow",
+    }
     assert binding["metadata"]["namespace"] == _env(v)["SCREENER_K8S_NAMESPACE"]
 
 

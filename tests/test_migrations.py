@@ -1,4 +1,5 @@
 """The migration entry point: idempotent, checksum-guarded, same schema every time."""
+
 from __future__ import annotations
 
 import shutil
@@ -26,9 +27,13 @@ def empty_db():
 def schema_dump(url: str) -> str:
     out = subprocess.run(
         ["pg_dump", "--schema-only", "--no-owner", "--no-privileges", url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    return "\n".join(line for line in out.splitlines() if not line.startswith(("-- Dumped", "\\restrict", "\\unrestrict")))
+    return "\n".join(
+        line for line in out.splitlines() if not line.startswith(("-- Dumped", "\\restrict", "\\unrestrict"))
+    )
 
 
 def test_migrate_twice_gives_identical_schema(empty_db):
@@ -54,8 +59,12 @@ def test_edited_landed_migration_is_refused(empty_db, tmp_path):
     copy = tmp_path / "db"
     shutil.copytree(ROOT / "db", copy)
     env_url = empty_db
-    run = lambda: subprocess.run([str(copy / "migrate.sh")], env={"DATABASE_URL": env_url, "PATH": "/usr/bin:/bin:/usr/local/bin"},
-                                 capture_output=True, text=True)
+    run = lambda: subprocess.run(
+        [str(copy / "migrate.sh")],
+        env={"DATABASE_URL": env_url, "PATH": "/usr/bin:/bin:/usr/local/bin"},
+        capture_output=True,
+        text=True,
+    )
     assert run().returncode == 0
     first = sorted(copy.glob("[0-9][0-9][0-9][0-9]_*.sql"))[0]
     first.write_text(first.read_text() + "\n-- edited after landing\n")
@@ -67,11 +76,13 @@ def test_edited_landed_migration_is_refused(empty_db, tmp_path):
 def test_failing_migration_leaves_nothing_behind(empty_db, tmp_path):
     copy = tmp_path / "db"
     shutil.copytree(ROOT / "db", copy)
-    (copy / "9999_broken.sql").write_text(
-        "create table market.half_done (x int);\nselect no_such_function();\n"
+    (copy / "9999_broken.sql").write_text("create table market.half_done (x int);\nselect no_such_function();\n")
+    result = subprocess.run(
+        [str(copy / "migrate.sh")],
+        env={"DATABASE_URL": empty_db, "PATH": "/usr/bin:/bin:/usr/local/bin"},
+        capture_output=True,
+        text=True,
     )
-    result = subprocess.run([str(copy / "migrate.sh")], env={"DATABASE_URL": empty_db, "PATH": "/usr/bin:/bin:/usr/local/bin"},
-                            capture_output=True, text=True)
     assert result.returncode != 0
     with psycopg.connect(empty_db) as conn:
         assert conn.execute("select to_regclass('market.half_done')").fetchone()[0] is None

@@ -2,6 +2,7 @@
 transaction rolled back afterwards) against a database with real data (tests/test_screens.py:
 two collection days from the local EODHD server, indicators, screener), and every reprocess
 recipe has its plan_cost dry run next to it."""
+
 from __future__ import annotations
 
 import re
@@ -31,7 +32,9 @@ def test_recipe_runs(number):
     block = BLOCKS[number]
     out = subprocess.run(
         ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", market_db()],
-        input=f"begin;\n{block}\nrollback;\n", capture_output=True, text=True,
+        input=f"begin;\n{block}\nrollback;\n",
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, f"recipe {number} failed:\n{block}\n{out.stderr}"
     assert "ERROR" not in out.stderr, out.stderr

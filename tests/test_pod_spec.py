@@ -1,6 +1,7 @@
 """The Kubernetes-mode fetcher pods, rendered without a cluster (a kube config pointing at an
 unreachable server): valid labels and names, a new name per try, resources, and no secret
 value anywhere in the pod."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,10 @@ TOKEN = "tok-NEVER-IN-A-POD-4711"
 DB_PASSWORD = "pw-NEVER-IN-A-POD-0815"
 RUN_ID = "scheduled__2026-11-24T21:30:00+00:00"  # ':' and '+' are invalid in label values
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-LABEL_NAME = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-                        r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+LABEL_NAME = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 KUBECONFIG = """apiVersion: v1
@@ -44,8 +47,9 @@ def kubernetes_mode(monkeypatch, tmp_path):
     monkeypatch.setenv("SCREENER_FETCHER_IMAGE", "registry.example/screener-fetcher:1.0")
     monkeypatch.setenv("SCREENER_K8S_NAMESPACE", "screener")
     # Secrets that exist in Airflow's environment must never reach the pod spec.
-    monkeypatch.setenv("AIRFLOW_CONN_EODHD_API", json.dumps(
-        {"conn_type": "http", "host": "https://eodhd.com/api", "password": TOKEN}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_EODHD_API", json.dumps({"conn_type": "http", "host": "https://eodhd.com/api", "password": TOKEN})
+    )
     monkeypatch.setenv("AIRFLOW_CONN_SCREENER_DB", f"postgresql://screener:{DB_PASSWORD}@db:5432/screener")
     monkeypatch.setenv("EODHD_API_TOKEN", TOKEN)
     monkeypatch.setenv("DATABASE_URL", f"postgresql://screener:{DB_PASSWORD}@db:5432/screener")
@@ -53,12 +57,24 @@ def kubernetes_mode(monkeypatch, tmp_path):
 
 def _context(dag, op, try_number: int, map_index: int = -1) -> dict:
     when = pendulum.datetime(2026, 11, 24, 21, 30, tz="UTC")
-    ti = SimpleNamespace(dag_id=dag.dag_id, task_id=op.task_id, map_index=map_index,
-                         try_number=try_number, run_id=RUN_ID,
-                         xcom_pull=lambda task_ids=None, **_: [[42]])  # the execution id
+    ti = SimpleNamespace(
+        dag_id=dag.dag_id,
+        task_id=op.task_id,
+        map_index=map_index,
+        try_number=try_number,
+        run_id=RUN_ID,
+        xcom_pull=lambda task_ids=None, **_: [[42]],
+    )  # the execution id
     return {
-        "ti": ti, "task_instance": ti, "run_id": RUN_ID, "dag": dag, "task": op, "params": {},
-        "data_interval_end": when, "logical_date": when, "ds": "2026-11-24",
+        "ti": ti,
+        "task_instance": ti,
+        "run_id": RUN_ID,
+        "dag": dag,
+        "task": op,
+        "params": {},
+        "data_interval_end": when,
+        "logical_date": when,
+        "ds": "2026-11-24",
         "dag_run": SimpleNamespace(run_after=when, conf={}, run_id=RUN_ID),
     }
 
@@ -126,12 +142,15 @@ def test_mapped_fetch_pods(kubernetes_mode):
 
     dag = airflow_support.dag_bag().dags["data_collection_equities"]
     mapped = dag.get_task("fetch")
-    assert mapped.operator_class is KubernetesPodOperator or \
-        getattr(mapped.operator_class, "__name__", "") == "KubernetesPodOperator"
+    assert (
+        mapped.operator_class is KubernetesPodOperator
+        or getattr(mapped.operator_class, "__name__", "") == "KubernetesPodOperator"
+    )
     assert mapped.partial_kwargs["pool"] == "eodhd_api"
     # One worker of the mapped task, built from the same keyword arguments the DAG uses.
-    op = KubernetesPodOperator(task_id="fetch", arguments=["run", "--execution-id", "7"],
-                               **pod_operator_kwargs("fetch", mapped=True))
+    op = KubernetesPodOperator(
+        task_id="fetch", arguments=["run", "--execution-id", "7"], **pod_operator_kwargs("fetch", mapped=True)
+    )
     names = set()
     for map_index in (0, 1):
         for try_number in (1, 2):

@@ -9,15 +9,14 @@ fetcher run` subprocesses against the local EODHD server and the real database.
   equal to or above the server's count (a private cluster, so nothing else is disturbed);
 - a SIGKILLed worker: its retry under the same worker name takes its items over at once.
 """
+
 from __future__ import annotations
 
-import datetime as dt
 import os
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -27,7 +26,6 @@ from tests.fetch_support import (
     ROOT,
     TODAY,
     TOKEN,
-    as_of,
     assert_ledger_matches_server,
     fetcher_env,
     finish,
@@ -40,14 +38,32 @@ CODES = [f"V{n:02d}.US" for n in range(30)]
 FAST_RETRIES = {"EODHD_RETRY_ATTEMPTS": "2", "EODHD_RETRY_BACKOFF": "0.01"}
 
 
-def fetch(db_url: str, base_url: str, execution_id: int, *extra: str, env: dict | None = None,
-          timeout: float = 180) -> subprocess.CompletedProcess:
+def fetch(
+    db_url: str, base_url: str, execution_id: int, *extra: str, env: dict | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess:
     environment = fetcher_env(db_url, base_url, TOKEN)
     environment.update(FAST_RETRIES, **(env or {}))
     return subprocess.run(
-        [sys.executable, "-m", "fetcher", "run", "--execution-id", str(execution_id), "--threads", "4",
-         "--lease", "60s", "--deadline", "3m", *extra],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout,
+        [
+            sys.executable,
+            "-m",
+            "fetcher",
+            "run",
+            "--execution-id",
+            str(execution_id),
+            "--threads",
+            "4",
+            "--lease",
+            "60s",
+            "--deadline",
+            "3m",
+            *extra,
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -55,9 +71,26 @@ def spawn(db_url: str, base_url: str, execution_id: int, *extra: str, env: dict 
     environment = fetcher_env(db_url, base_url, TOKEN)
     environment.update(FAST_RETRIES, **(env or {}))
     return subprocess.Popen(
-        [sys.executable, "-m", "fetcher", "run", "--execution-id", str(execution_id), "--threads", "4",
-         "--lease", "60s", "--deadline", "3m", *extra],
-        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "fetcher",
+            "run",
+            "--execution-id",
+            str(execution_id),
+            "--threads",
+            "4",
+            "--lease",
+            "60s",
+            "--deadline",
+            "3m",
+            *extra,
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -66,25 +99,30 @@ def blamed(db_url: str) -> list[tuple]:
     with psycopg.connect(db_url, autocommit=True) as conn:
         return conn.execute(
             "select a.ticker, s.consecutive_failures, s.status, s.last_error from pipeline.asset_processing_state s"
-            " join market.assets a using (asset_id) where s.consecutive_failures > 0 or s.is_skipped").fetchall()
+            " join market.assets a using (asset_id) where s.consecutive_failures > 0 or s.is_skipped"
+        ).fetchall()
 
 
 def execution(db_url: str, execution_id: int) -> tuple[str, str | None]:
     with psycopg.connect(db_url, autocommit=True) as conn:
-        return conn.execute("select status, stop_reason from pipeline.process_executions where execution_id = %s",
-                            (execution_id,)).fetchone()
+        return conn.execute(
+            "select status, stop_reason from pipeline.process_executions where execution_id = %s", (execution_id,)
+        ).fetchone()
 
 
 def done_items(db_url: str, execution_id: int) -> int:
     with psycopg.connect(db_url, autocommit=True) as conn:
-        return conn.execute("select count(*) from pipeline.work_items where execution_id = %s and status = 'done'",
-                            (execution_id,)).fetchone()[0]
+        return conn.execute(
+            "select count(*) from pipeline.work_items where execution_id = %s and status = 'done'", (execution_id,)
+        ).fetchone()[0]
 
 
 def loaded(db_url: str) -> int:
     with psycopg.connect(db_url, autocommit=True) as conn:
-        return conn.execute("select count(*) from pipeline.asset_processing_state"
-                            " where history_owed_from is null and prices_last_date is not null").fetchone()[0]
+        return conn.execute(
+            "select count(*) from pipeline.asset_processing_state"
+            " where history_owed_from is null and prices_last_date is not null"
+        ).fetchone()[0]
 
 
 def free_port() -> int:
@@ -169,18 +207,25 @@ def test_a_postgresql_restart_mid_run_is_survived_and_the_ledger_stays_on_the_sa
     pg_dir.mkdir()
     (pg_dir / "port").write_text(f"{free_port()}\n")
     for _ in range(2):  # a second try when the first start loses a race for the port
-        started = subprocess.run([str(ROOT / "scripts" / "db.sh"), "start"], env=env, capture_output=True,
-                                 text=True, timeout=120)
+        started = subprocess.run(
+            [str(ROOT / "scripts" / "db.sh"), "start"], env=env, capture_output=True, text=True, timeout=120
+        )
         if started.returncode == 0:
             break
         (pg_dir / "port").write_text(f"{free_port()}\n")
     log = (pg_dir / "server.log").read_text() if (pg_dir / "server.log").exists() else ""
     assert started.returncode == 0, started.stdout + started.stderr + log[-2000:]
     try:
-        db_url = subprocess.run([str(ROOT / "scripts" / "db.sh"), "url"], env=env, check=True, capture_output=True,
-                                text=True).stdout.strip()
-        subprocess.run([str(ROOT / "db" / "migrate.sh")], env={**env, "DATABASE_URL": db_url, "MIGRATE_QUIET": "1"},
-                       check=True, capture_output=True, timeout=300)
+        db_url = subprocess.run(
+            [str(ROOT / "scripts" / "db.sh"), "url"], env=env, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        subprocess.run(
+            [str(ROOT / "db" / "migrate.sh")],
+            env={**env, "DATABASE_URL": db_url, "MIGRATE_QUIET": "1"},
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         codes = [f"W{n:02d}.US" for n in range(60)]
         prepare_db(db_url, tmp_path / "tickers", codes)
         with FakeEodhd(today=TODAY, tickers_dir=tmp_path / "tickers", latency=0.15) as fake:
@@ -190,8 +235,9 @@ def test_a_postgresql_restart_mid_run_is_survived_and_the_ledger_stays_on_the_sa
             while done_items(db_url, execution_id) < 10 and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert proc.poll() is None, "the fetcher finished before the restart"
-            subprocess.run([str(ROOT / "scripts" / "db.sh"), "restart"], env=env, check=True, capture_output=True,
-                           timeout=120)
+            subprocess.run(
+                [str(ROOT / "scripts" / "db.sh"), "restart"], env=env, check=True, capture_output=True, timeout=120
+            )
             assert proc.poll() is None, "the fetcher must outlive the restart for the test to mean anything"
             out, err = proc.communicate(timeout=240)
             assert proc.returncode == 0, err[-3000:]
@@ -219,8 +265,10 @@ def test_a_killed_worker_is_taken_over_by_its_retry_at_once(db_url, tmp_path):
         first.kill()
         first.communicate(timeout=30)
         with psycopg.connect(db_url, autocommit=True) as conn:
-            held = conn.execute("select count(*) from pipeline.work_items where execution_id = %s"
-                                " and status = 'claimed'", (execution_id,)).fetchone()[0]
+            held = conn.execute(
+                "select count(*) from pipeline.work_items where execution_id = %s and status = 'claimed'",
+                (execution_id,),
+            ).fetchone()[0]
         assert held > 0, "the killed worker held items"
         started = time.monotonic()
         retry = fetch(db_url, fake.url, execution_id, "--worker-name", "collection-w0")

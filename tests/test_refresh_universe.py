@@ -1,5 +1,6 @@
 """refresh-universe against the local server: one call per exchange, in the ledger; US split
 by venue; Euronext from four exchanges; types filtered; header kept; files parse and sync."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +11,6 @@ import sys
 import psycopg
 
 from eodhd_fake import FakeEodhd
-
 from fetcher.universe import parse_universe_file, sync_universe
 from tests.fetch_support import ROOT, TODAY, assert_ledger_matches_server, fetcher_env
 
@@ -20,7 +20,11 @@ SIZES = {"US": 400, "PA": 40, "AS": 30, "BR": 20, "LS": 20, "LSE": 30}
 def run_refresh(db_url, server_url, directory, *args):
     return subprocess.run(
         [sys.executable, "-m", "fetcher", "refresh-universe", "--dir", str(directory), *args],
-        cwd=ROOT, env=fetcher_env(db_url, server_url), capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=fetcher_env(db_url, server_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -45,8 +49,11 @@ def test_refresh_rewrites_the_files_with_one_call_per_exchange(db_url, tmp_path)
         assert us_rows[code].venue.startswith("NYSE") and us_rows[code].type in ("Common Stock", "ETF", "FUND")
     for code in nasdaq:
         assert us_rows[code].venue == "NASDAQ"
-    expected_us = {c for c, i in us_rows.items()
-                   if i.type in ("Common Stock", "ETF", "FUND") and (i.venue.startswith("NYSE") or i.venue == "NASDAQ")}
+    expected_us = {
+        c
+        for c, i in us_rows.items()
+        if i.type in ("Common Stock", "ETF", "FUND") and (i.venue.startswith("NYSE") or i.venue == "NASDAQ")
+    }
     assert set(nyse) | set(nasdaq) == expected_us
     assert any(c.endswith(".US") and us_rows[c].type == "Preferred Stock" for c in us_rows), "the filter had work"
     assert {c.rsplit(".", 1)[1] for c in euronext} == {"PA", "AS", "BR", "LS"}

@@ -2,6 +2,7 @@
 the airflow role and fetched by fetcher processes connecting as the fetcher role, read back as the
 reader; each role refused the others' work; the DAGs hand the fetcher its own role's URL; the
 role names come from the migration's settings."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from eodhd_fake import FakeEodhd
 
+from eodhd_fake import FakeEodhd
 from tests import airflow_support  # noqa: F401  (sets AIRFLOW_HOME before airflow is imported)
 from tests.dbutil import MIGRATE, server_url, url_for
 from tests.fetch_support import TODAY, assert_ledger_matches_server, finish, items, plan, prepare_db, spawn_run
@@ -26,8 +27,9 @@ def with_user(url: str, user: str) -> str:
 def role_url(db_url: str, purpose: str) -> str:
     """db_url as the login role of a purpose (local trust auth: no password)."""
     with psycopg.connect(db_url, autocommit=True) as conn:
-        login = conn.execute("select login_role from pipeline.database_roles where purpose = %s",
-                             (purpose,)).fetchone()[0]
+        login = conn.execute(
+            "select login_role from pipeline.database_roles where purpose = %s", (purpose,)
+        ).fetchone()[0]
     return with_user(db_url, login)
 
 
@@ -45,8 +47,9 @@ def test_a_run_planned_as_airflow_fetched_as_the_fetcher_and_read_as_the_reader(
         assert_ledger_matches_server(db_url, fake)
     assert finish(airflow, execution_id, TODAY)["status"] == "success"
     with psycopg.connect(reader, autocommit=True) as conn:
-        status = conn.execute("select status from monitor.execution_summary where execution_id = %s",
-                              (execution_id,)).fetchone()[0]
+        status = conn.execute(
+            "select status from monitor.execution_summary where execution_id = %s", (execution_id,)
+        ).fetchone()[0]
         bars = conn.execute("select count(*) from market.stock_prices").fetchone()[0]
     assert status == "success" and bars > 0
 
@@ -71,8 +74,9 @@ def test_the_dags_start_the_fetcher_with_the_fetcher_connection(monkeypatch):
     from screener_common.fetcher_task import fetcher_environment
 
     monkeypatch.setenv("AIRFLOW_CONN_SCREENER_DB", "postgresql://screener_airflow_login@db:5432/screener")
-    monkeypatch.setenv("AIRFLOW_CONN_SCREENER_DB_FETCHER",
-                       "postgresql://screener_fetcher_login:f-s3cret@db:5432/screener")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SCREENER_DB_FETCHER", "postgresql://screener_fetcher_login:f-s3cret@db:5432/screener"
+    )
     env, secrets = fetcher_environment()
     assert urlsplit(env["DATABASE_URL"]).username == "screener_fetcher_login"
     assert "f-s3cret" in secrets and not any(k.startswith("AIRFLOW_CONN_") for k in env)
@@ -107,7 +111,9 @@ def test_role_names_come_from_the_migration_settings():
             assert {p: (g, lg) for p, g, lg in rows} == names
             assert conn.execute(
                 "select has_function_privilege(%s, 'pipeline.claim_work(bigint,text,integer,interval,timestamptz)',"
-                " 'execute')", (names["fetcher"][1],)).fetchone()[0]
+                " 'execute')",
+                (names["fetcher"][1],),
+            ).fetchone()[0]
         with psycopg.connect(with_user(url_for(dbname), names["reader"][1]), autocommit=True) as conn:
             assert conn.execute("select current_user").fetchone()[0] == names["reader"][1]
     finally:

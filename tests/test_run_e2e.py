@@ -1,6 +1,7 @@
 """The fetcher's run loop end to end: the real database functions (claim_work, land_response,
 ingest_*, record_*), the local EODHD server, and the ledger checked against the server's own
 count in every test."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,11 +12,10 @@ import psycopg
 import pytest
 
 from eodhd_fake import TEXT_402, FakeEodhd
-
 from tests.fetch_support import (
     TODAY,
-    asset_state,
     assert_ledger_matches_server,
+    asset_state,
     finish,
     items,
     make_runner,
@@ -59,10 +59,12 @@ def test_a_change_of_an_endpoint_cost_is_one_row(db_url, tmp_path, fake):
         assert runner.run() == 0
         assert [i["status"] for i in items(db_url, execution_id)] == ["done"]
         with psycopg.connect(db_url, autocommit=True) as conn:
-            ledger = dict(conn.execute(
-                "select endpoint, sum(cost)::integer from pipeline.api_calls where execution_id = %s group by 1",
-                (execution_id,),
-            ).fetchall())
+            ledger = dict(
+                conn.execute(
+                    "select endpoint, sum(cost)::integer from pipeline.api_calls where execution_id = %s group by 1",
+                    (execution_id,),
+                ).fetchall()
+            )
         assert ledger == {"eod": 1, "fundamentals": 7}, "the ledger charges the row's price"
         assert runner.summary["calls"] == 8
     finally:
@@ -104,7 +106,10 @@ def test_quota_402_mid_run_stops_cleanly_and_tomorrow_picks_up(db_url, tmp_path)
         runner = make_runner(db_url, fake.url, execution_id, threads=2, batch=2)
         assert runner.run() == 0, "a quota stop is a clean end"
         assert runner.summary["stop"].startswith("quota")
-        assert runner.summary["failed"] == 0 and runner.summary["returned"] >= 1, (runner.summary, items(db_url, execution_id))
+        assert runner.summary["failed"] == 0 and runner.summary["returned"] >= 1, (
+            runner.summary,
+            items(db_url, execution_id),
+        )
         assert fake.requests(status=402) <= 2, "every thread stopped at the first 402 it saw"
         with psycopg.connect(db_url, autocommit=True) as conn:
             stopped, reason = conn.execute(
@@ -171,8 +176,9 @@ def test_a_request_out_when_the_quota_stop_falls_is_handed_back_not_blamed(db_ur
     assert item.attempt == 3
     fake.inject(r"^/api/fundamentals/AAPL\.US$", 503, "Service Unavailable")
     fundamentals = item.requests[1]
-    answer = runner.client.get(fundamentals.endpoint, fundamentals.code, fundamentals.params,
-                               cost=fundamentals.cost)  # on the wire ...
+    answer = runner.client.get(
+        fundamentals.endpoint, fundamentals.code, fundamentals.params, cost=fundamentals.cost
+    )  # on the wire ...
     runner.client.request_stop("quota: the provider answered 402 (daily limit spent)")  # ... another thread's 402
     assert answer.error_class == "transient"
     assert runner.record(item, answer, False, 2, (0, 0)) == "returned"
@@ -218,8 +224,12 @@ def test_404_is_a_permanent_failure_of_the_ticker(db_url, tmp_path, fake):
 def test_html_truncated_or_wrong_shape_body_is_a_data_error_with_nothing_written(db_url, tmp_path, fake):
     codes = ["HTML.US", "TRUNC.US", "SHAPE.US", "GOOD.US"]
     prepare_db(db_url, tmp_path / "tickers", codes)
-    fake.inject(r"^/api/eod/HTML\.US$", 200, "<!DOCTYPE html><html><body>Something went wrong</body></html>",
-                content_type="text/html")
+    fake.inject(
+        r"^/api/eod/HTML\.US$",
+        200,
+        "<!DOCTYPE html><html><body>Something went wrong</body></html>",
+        content_type="text/html",
+    )
     fake.inject(r"^/api/eod/TRUNC\.US$", 200, '[{"date":"2026-11-20","open":10.5,"high":11,"low":10,"clo')
     fake.inject(r"^/api/eod/SHAPE\.US$", 200, '{"errors": "unexpected"}')
     execution_id, _ = plan(db_url, TODAY)
@@ -246,7 +256,7 @@ def test_a_lost_lease_keeps_the_ledger_and_drops_the_effects(db_url, tmp_path, f
     [item] = runner_a.claim(1)
     with psycopg.connect(db_url, autocommit=True) as conn:
         # worker a stalls past its lease; b reclaims the item
-        later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=1)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
         [(_, token_b)] = conn.execute(
             "select work_item_id, lease_token from pipeline.claim_work(%s, 'b', 1, '5 minutes', %s)",
             (execution_id, later),

@@ -1,8 +1,8 @@
 """Four fetcher processes on one run: every item is fetched exactly once (the server's counts)."""
+
 from __future__ import annotations
 
 from eodhd_fake import FakeEodhd
-
 from tests.fetch_support import TODAY, assert_ledger_matches_server, items, plan, prepare_db, spawn_run
 
 
@@ -12,12 +12,9 @@ def test_four_processes_fetch_every_item_exactly_once(db_url, tmp_path):
     execution_id, summary = plan(db_url, TODAY)
     assert summary["planned_items"] == len(codes)
     with FakeEodhd(today=TODAY, latency=0.03) as fake:
-        procs = [
-            spawn_run(db_url, fake.url, execution_id, *[], token="P-TOKEN-4f1c")
-            for _ in range(4)
-        ]
+        procs = [spawn_run(db_url, fake.url, execution_id, *[], token="P-TOKEN-4f1c") for _ in range(4)]
         outputs = [p.communicate(timeout=240) for p in procs]
-        for p, (out, err) in zip(procs, outputs):
+        for p, (_out, err) in zip(procs, outputs):
             assert p.returncode == 0, err[-2000:]
         by_code = fake.counts()["by_code"]
         for endpoint in ("fundamentals", "eod"):

@@ -1,12 +1,13 @@
 """The pure parts of the run loop: a claimed row and its requests, durations,
 ingest error classes, the progress line."""
+
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import io
 import uuid
 
-import argparse
 import pytest
 
 from fetcher.progress import Counters, ProgressReporter
@@ -24,10 +25,27 @@ from fetcher.run import (
 def test_a_claimed_row_carries_the_requests_the_database_planned():
     """The requests of each kind are data (pipeline.work_kind_requests; their shapes are tested in
     db/tests/pipeline.get_work_requests.sql): the fetcher performs what claim_work hands out."""
-    row = (1, str(uuid.uuid4()), "initial_load", 7, "AAPL.US", "US", dt.date(2026, 11, 2), dt.date(2026, 11, 24), 8, 1,
-           [{"endpoint": "eod", "code": "AAPL.US", "cost": 1,
-             "params": {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"}},
-            {"endpoint": "fundamentals", "code": "AAPL.US", "cost": 7, "params": {}}])
+    row = (
+        1,
+        str(uuid.uuid4()),
+        "initial_load",
+        7,
+        "AAPL.US",
+        "US",
+        dt.date(2026, 11, 2),
+        dt.date(2026, 11, 24),
+        8,
+        1,
+        [
+            {
+                "endpoint": "eod",
+                "code": "AAPL.US",
+                "cost": 1,
+                "params": {"from": "2026-11-02", "to": "2026-11-24", "period": "d", "order": "a"},
+            },
+            {"endpoint": "fundamentals", "code": "AAPL.US", "cost": 7, "params": {}},
+        ],
+    )
     got = WorkItem.from_row(row)
     assert got.kind == "initial_load" and got.planned_cost == 8
     assert [(r.endpoint, r.code, r.params, r.cost) for r in got.requests] == [
@@ -120,12 +138,22 @@ def test_retry_attempts_and_backoff_come_from_the_environment():
     env = {"DATABASE_URL": "postgresql://x@/db", "EODHD_API_TOKEN": "t"}
     default = Runner(Config.from_env(env), RunOptions(execution_id=1)).client.retry
     assert (default.max_attempts, default.backoff_base, default.backoff_cap) == (6, 0.5, 30.0)
-    tuned = Runner(Config.from_env({**env, "EODHD_RETRY_ATTEMPTS": "2", "EODHD_RETRY_BACKOFF": "0.01"}),
-                   RunOptions(execution_id=1)).client.retry
+    tuned = Runner(
+        Config.from_env({**env, "EODHD_RETRY_ATTEMPTS": "2", "EODHD_RETRY_BACKOFF": "0.01"}), RunOptions(execution_id=1)
+    ).client.retry
     assert (tuned.max_attempts, tuned.backoff_base) == (2, 0.01)
-    assert Runner(Config.from_env({**env, "EODHD_READ_TIMEOUT": "2.5"}), RunOptions(execution_id=1)).client.read_timeout == 2.5
-    for name, bad in (("EODHD_RETRY_ATTEMPTS", "0"), ("EODHD_RETRY_ATTEMPTS", "two"),
-                      ("EODHD_RETRY_BACKOFF", "-1"), ("EODHD_RETRY_BACKOFF", "31"), ("EODHD_RETRY_BACKOFF", "x"),
-                      ("EODHD_READ_TIMEOUT", "0"), ("EODHD_READ_TIMEOUT", "slow")):
+    assert (
+        Runner(Config.from_env({**env, "EODHD_READ_TIMEOUT": "2.5"}), RunOptions(execution_id=1)).client.read_timeout
+        == 2.5
+    )
+    for name, bad in (
+        ("EODHD_RETRY_ATTEMPTS", "0"),
+        ("EODHD_RETRY_ATTEMPTS", "two"),
+        ("EODHD_RETRY_BACKOFF", "-1"),
+        ("EODHD_RETRY_BACKOFF", "31"),
+        ("EODHD_RETRY_BACKOFF", "x"),
+        ("EODHD_READ_TIMEOUT", "0"),
+        ("EODHD_READ_TIMEOUT", "slow"),
+    ):
         with pytest.raises(ConfigError, match=name):
             Config.from_env({**env, name: bad})

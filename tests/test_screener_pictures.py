@@ -4,6 +4,7 @@ fetcher against the local EODHD server (history from 2025-01-02, one ticker that
 then market.refresh_indicators and market.refresh_screener.
 
 The database is built once for this module (a scratch database next to the pytest ones)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from fetcher.calendars import load_calendars
 from eodhd_fake import FakeEodhd
+from fetcher.calendars import load_calendars
 from tests.conftest import TEST_DBNAME
 from tests.dbutil import migrate, url_for
 from tests.fetch_support import TODAY, finish, make_runner, plan, prepare_db
@@ -42,8 +43,9 @@ def png_size(path: Path) -> tuple[int, int]:
 
 def screener(url: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     env = dict(os.environ, DATABASE_URL=url, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "screener", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "screener", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +61,10 @@ def pipeline_db(tmp_path_factory) -> str:
         with psycopg.connect(url, autocommit=True) as conn:
             load_calendars(conn, start=dt.date(2024, 12, 1), end=dt.date(2026, 12, 31), exchanges=["US"])
             conn.execute("update pipeline.settings set history_start = %s", (HISTORY_START,))
-            conn.execute("update pipeline.asset_processing_state set history_from = %(d)s, history_owed_from = %(d)s",
-                         {"d": HISTORY_START})
+            conn.execute(
+                "update pipeline.asset_processing_state set history_from = %(d)s, history_owed_from = %(d)s",
+                {"d": HISTORY_START},
+            )
         with FakeEodhd(today=TODAY) as fake:
             execution_id, _ = plan(url, TODAY, "pictures-day-1")
             assert make_runner(url, fake.url, execution_id).run() == 0
@@ -79,8 +83,11 @@ def test_the_pipeline_filled_what_the_pictures_read(pipeline_db):
         bars, with_sma200 = conn.execute(
             """select count(*), count(t.sma_200) from market.stock_prices as p
                join market.assets as a using (asset_id) left join market.technical_indicators as t using (asset_id, trade_date)
-               where a.ticker = 'AAPL.US'""").fetchone()
-        failed = conn.execute("select count(*) from pipeline.asset_processing_details where outcome = 'failure'").fetchone()[0]
+               where a.ticker = 'AAPL.US'"""
+        ).fetchone()
+        failed = conn.execute(
+            "select count(*) from pipeline.asset_processing_details where outcome = 'failure'"
+        ).fetchone()[0]
     assert bars > 400 and with_sma200 > 200, (bars, with_sma200)
     assert failed >= 1  # DELISTED1.US answered 404
 
@@ -88,8 +95,13 @@ def test_the_pipeline_filled_what_the_pictures_read(pipeline_db):
 def test_make_chart_writes_a_png_of_the_expected_size(pipeline_db, tmp_path):
     out = tmp_path / "aapl.png"
     env = dict(os.environ, DATABASE_URL=pipeline_db)
-    result = subprocess.run(["make", "-s", "-C", str(ROOT), "chart", "TICKER=AAPL.US", "FROM=2026-01-02",
-                             "TO=2026-11-24", f"OUT={out}"], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "chart", "TICKER=AAPL.US", "FROM=2026-01-02", "TO=2026-11-24", f"OUT={out}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert png_size(out) == (1400, 1000)
     assert "2026-01-02 to 2026-11-24" in result.stdout and "bars" in result.stdout
@@ -104,12 +116,18 @@ def test_chart_size_style_and_default_range(pipeline_db, tmp_path):
     assert "to 2026-11-24" in result.stdout  # default: the year up to the last bar
 
 
-@pytest.mark.parametrize("args, message", [
-    (["NOSUCH.US"], "unknown ticker 'NOSUCH.US'"),
-    (["AAPL.US", "--from", "2019-01-01", "--to", "2019-03-01"], "no bars for AAPL.US between 2019-01-01 and 2019-03-01"),
-    (["AAPL.US", "--from", "2026-05-01", "--to", "2026-04-01"], "empty range"),
-    (["DELISTED1.US"], "DELISTED1.US has no price bars yet"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["NOSUCH.US"], "unknown ticker 'NOSUCH.US'"),
+        (
+            ["AAPL.US", "--from", "2019-01-01", "--to", "2019-03-01"],
+            "no bars for AAPL.US between 2019-01-01 and 2019-03-01",
+        ),
+        (["AAPL.US", "--from", "2026-05-01", "--to", "2026-04-01"], "empty range"),
+        (["DELISTED1.US"], "DELISTED1.US has no price bars yet"),
+    ],
+)
 def test_chart_refuses_unknown_ticker_and_empty_range_with_exit_2(pipeline_db, tmp_path, args, message):
     result = screener(pipeline_db, "chart", *args, "--out", str(tmp_path / "x.png"))
     assert result.returncode == 2, (result.stdout, result.stderr)
@@ -120,8 +138,9 @@ def test_chart_refuses_unknown_ticker_and_empty_range_with_exit_2(pipeline_db, t
 def test_make_report_writes_a_png_of_the_expected_size(pipeline_db, tmp_path):
     out = tmp_path / "report.png"
     env = dict(os.environ, DATABASE_URL=pipeline_db)
-    result = subprocess.run(["make", "-s", "-C", str(ROOT), "report", f"OUT={out}"], env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "report", f"OUT={out}"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert png_size(out) == (1600, 1200)
     assert "1 runs" in result.stdout and "failures" in result.stdout

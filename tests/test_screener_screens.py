@@ -1,6 +1,7 @@
 """`python -m screener screen` (make screen) on crafted screener rows: the saved screen's rows in
 its order, rounded (prices 2 decimals, oscillators 1, volumes whole) and aligned in a table, or
 as CSV or JSON; --list; --limit; an unknown screen is exit 2 naming it."""
+
 from __future__ import annotations
 
 import csv
@@ -32,15 +33,20 @@ def screens_db(db_url):
             symbol = ticker.split(".")[0]
             asset_id = conn.execute(
                 "insert into market.assets (ticker, symbol, exchange_code, name, currency) values (%s, %s, 'US', %s, 'USD')"
-                " returning asset_id", (ticker, symbol, name)).fetchone()[0]
+                " returning asset_id",
+                (ticker, symbol, name),
+            ).fetchone()[0]
             for day, close, hist in zip((DAY1, DAY2), closes, hists):
                 conn.execute(
                     "insert into market.stock_prices (asset_id, trade_date, open, high, low, close, adjusted_close, volume)"
                     " values (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    (asset_id, day, close, close * 1.01, close * 0.99, close, close, volume))
+                    (asset_id, day, close, close * 1.01, close * 0.99, close, close, volume),
+                )
                 conn.execute(
                     "insert into market.technical_indicators (asset_id, trade_date, rsi_14, sma_200, macd_hist)"
-                    " values (%s, %s, %s, %s, %s)", (asset_id, day, rsi, sma200, hist))
+                    " values (%s, %s, %s, %s, %s)",
+                    (asset_id, day, rsi, sma200, hist),
+                )
         conn.execute("select market.refresh_screener()")
         conn.execute("""
             insert into market.screens (screen_name, description, predicate, order_by, columns) values
@@ -53,23 +59,47 @@ def screens_db(db_url):
 
 def screen(url: str, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, DATABASE_URL=url, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "screener", "screen", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "screener", "screen", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_table_is_rounded_aligned_and_in_the_screens_order(screens_db):
     result = screen(screens_db, "test_oversold")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["ticker", "name", "exchange_code", "trade_date", "close", "change_pct", "rsi_14",
-                                "sma_200", "volume"]
+    assert lines[0].split() == [
+        "ticker",
+        "name",
+        "exchange_code",
+        "trade_date",
+        "close",
+        "change_pct",
+        "rsi_14",
+        "sma_200",
+        "volume",
+    ]
     assert lines[-1] == "(2 rows)"
     aaa, bbb = lines[1].split("  "), lines[2]
     assert lines[1].startswith("AAA.US") and bbb.startswith("BBB.US")  # ordered by rsi_14
     cells = [c.strip() for c in lines[1].split("  ") if c.strip()]
     assert cells == ["AAA.US", LONG_NAME[:27] + "…", "US", DAY2, "1,234.57", "2.88", "25.5", "1,100.13", "1,234,567"]
     assert [c.strip() for c in bbb.split("  ") if c.strip()] == [
-        "BBB.US", "Beta Co", "US", DAY2, "10.01", "0.05", "35.5", "9.50", "800"]
+        "BBB.US",
+        "Beta Co",
+        "US",
+        DAY2,
+        "10.01",
+        "0.05",
+        "35.5",
+        "9.50",
+        "800",
+    ]
     # numbers right-aligned under their header: every column ends at the same position
     header = lines[0]
     for column in ("close", "rsi_14", "volume"):
@@ -82,16 +112,35 @@ def test_csv_and_json_carry_the_same_rounded_values(screens_db):
     result = screen(screens_db, "test_oversold", "--format", "csv")
     assert result.returncode == 0, result.stderr
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["ticker", "name", "exchange_code", "trade_date", "close", "change_pct", "rsi_14", "sma_200",
-                       "volume"]
+    assert rows[0] == [
+        "ticker",
+        "name",
+        "exchange_code",
+        "trade_date",
+        "close",
+        "change_pct",
+        "rsi_14",
+        "sma_200",
+        "volume",
+    ]
     assert rows[1] == ["AAA.US", LONG_NAME, "US", DAY2, "1234.57", "2.88", "25.5", "1100.13", "1234567"]
     assert len(rows) == 3
 
     result = screen(screens_db, "test_oversold", "--format", "json", "--limit", "1")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [{
-        "ticker": "AAA.US", "name": LONG_NAME, "exchange_code": "US", "trade_date": DAY2, "close": 1234.57,
-        "change_pct": 2.88, "rsi_14": 25.5, "sma_200": 1100.13, "volume": 1234567}]
+    assert json.loads(result.stdout) == [
+        {
+            "ticker": "AAA.US",
+            "name": LONG_NAME,
+            "exchange_code": "US",
+            "trade_date": DAY2,
+            "close": 1234.57,
+            "change_pct": 2.88,
+            "rsi_14": 25.5,
+            "sma_200": 1100.13,
+            "volume": 1234567,
+        }
+    ]
 
 
 def test_columns_follow_the_predicate_when_the_screen_lists_none(screens_db):
@@ -111,8 +160,11 @@ def test_list_names_every_saved_screen(screens_db):
     assert result.stdout.splitlines()[0].split() == ["screen_name", "description"]
     assert any(line.startswith("test_oversold") and "RSI 14 below 40" in line for line in result.stdout.splitlines())
     listed = json.loads(screen(screens_db, "--list", "--format", "json").stdout)
-    assert {"screen_name": "test_macd_up", "description": "MACD histogram crossing above zero",
-            "predicate": "macd_hist > 0 and macd_hist_prev <= 0"} in listed
+    assert {
+        "screen_name": "test_macd_up",
+        "description": "MACD histogram crossing above zero",
+        "predicate": "macd_hist > 0 and macd_hist_prev <= 0",
+    } in listed
 
 
 def test_unknown_screen_and_missing_name_are_exit_2(screens_db):
@@ -125,7 +177,12 @@ def test_unknown_screen_and_missing_name_are_exit_2(screens_db):
 
 def test_make_screen_passes_name_format_and_limit(screens_db):
     env = dict(os.environ, DATABASE_URL=screens_db)
-    result = subprocess.run(["make", "-s", "-C", str(ROOT), "screen", "NAME=test_oversold", "FORMAT=csv", "LIMIT=1"],
-                            env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "screen", "NAME=test_oversold", "FORMAT=csv", "LIMIT=1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1].startswith("AAA.US,") and len(result.stdout.splitlines()) == 2

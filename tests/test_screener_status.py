@@ -1,6 +1,7 @@
 """`python -m screener status` (make status) on a crafted state: per-exchange counts by state,
 the quota gauge, the last runs and the top failures, read from the monitor views; plain ASCII
 when stdout is not a terminal, colours only when asked for."""
+
 from __future__ import annotations
 
 import os
@@ -19,15 +20,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # ticker -> (state columns); dates relative to current_date: sessions exist up to current_date - 2
 US = {
-    "CUR1": dict(last=2), "CUR2": dict(last=2), "CUR3": dict(last=2), "CUR4": dict(last=2),
-    "LATE1": dict(last=5), "LATE2": dict(last=5),
+    "CUR1": dict(last=2),
+    "CUR2": dict(last=2),
+    "CUR3": dict(last=2),
+    "CUR4": dict(last=2),
+    "LATE1": dict(last=5),
+    "LATE2": dict(last=5),
     "FAIL1": dict(last=5, failures=2, error="HTTP 500 from eod: Internal Server Error"),
     "SKIP1": dict(last=5, failures=5, error="HTTP 404 Ticker Not Found.", skipped=True),
-    "NEW1": dict(last=None, owed=True), "NEW2": dict(last=None, owed=True, failures=1,
-                                                     error="HTTP 404 Ticker Not Found."),
+    "NEW1": dict(last=None, owed=True),
+    "NEW2": dict(last=None, owed=True, failures=1, error="HTTP 404 Ticker Not Found."),
 }
 LSE = {
-    "BPX": dict(last=2), "BACK": dict(last=2, owed=True),
+    "BPX": dict(last=2),
+    "BACK": dict(last=2, owed=True),
     "BAD": dict(last=2, failures=1, error="HTTP 404 Ticker Not Found."),
 }
 
@@ -44,10 +50,14 @@ def crafted(db_url):
             for symbol, s in assets.items():
                 asset_id = conn.execute(
                     "insert into market.assets (ticker, symbol, exchange_code) values (%s, %s, %s) returning asset_id",
-                    (f"{symbol}.{exchange}", symbol, exchange)).fetchone()[0]
-                conn.execute("insert into pipeline.asset_processing_state (asset_id) values (%s) on conflict do nothing",
-                             (asset_id,))
-                conn.execute("""
+                    (f"{symbol}.{exchange}", symbol, exchange),
+                ).fetchone()[0]
+                conn.execute(
+                    "insert into pipeline.asset_processing_state (asset_id) values (%s) on conflict do nothing",
+                    (asset_id,),
+                )
+                conn.execute(
+                    """
                     update pipeline.asset_processing_state set
                         status = case when %(skipped)s then 'skipped' when %(failures)s > 0 then 'failing'
                                       when %(last)s::int is null then 'new' else 'active' end,
@@ -59,35 +69,53 @@ def crafted(db_url):
                         skip_reason = case when %(skipped)s then 'failure limit reached' end,
                         last_error = %(error)s
                     where asset_id = %(id)s""",
-                             {"id": asset_id, "last": s.get("last"), "owed": s.get("owed", False),
-                              "failures": s.get("failures", 0), "skipped": s.get("skipped", False),
-                              "error": s.get("error")})
+                    {
+                        "id": asset_id,
+                        "last": s.get("last"),
+                        "owed": s.get("owed", False),
+                        "failures": s.get("failures", 0),
+                        "skipped": s.get("skipped", False),
+                        "error": s.get("error"),
+                    },
+                )
         conn.execute("update pipeline.settings set daily_quota = 10000, quota_buffer = 500")
         done = conn.execute("""
             insert into pipeline.process_executions (process_name, run_id, as_of, status, started_at, finished_at)
             values ('data_collection_equities', 'crafted-1', now() - interval '2 hours', 'partial',
                     now() - interval '2 hours', now() - interval '2 hours' + interval '754 seconds')
             returning execution_id""").fetchone()[0]
-        conn.execute("""
+        conn.execute(
+            """
             insert into pipeline.api_calls (execution_id, endpoint, ticker, cost, http_status, called_at)
-            select %s, 'eod', 'CUR1.US', 7, 200, now() - interval '1 hour' from generate_series(1, 300)""", (done,))
+            select %s, 'eod', 'CUR1.US', 7, 200, now() - interval '1 hour' from generate_series(1, 300)""",
+            (done,),
+        )
         running = conn.execute("""
             insert into pipeline.process_executions (process_name, run_id, as_of, started_at)
             values ('data_collection_equities', 'crafted-2', now(), now() - interval '5 minutes')
             returning execution_id""").fetchone()[0]
-        conn.execute("""
+        conn.execute(
+            """
             insert into pipeline.work_items (execution_id, kind, reason, asset_id, exchange_code, planned_cost,
                                              priority, claim_order)
             select %s, 'prices', 'fresh', a.asset_id, a.exchange_code, 40, 1, row_number() over (order by a.asset_id)
-            from market.assets as a where a.ticker like 'LATE%%'""", (running,))
+            from market.assets as a where a.ticker like 'LATE%%'""",
+            (running,),
+        )
     return db_url
 
 
 def run_status(url: str, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env.update(DATABASE_URL=url, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "screener", "status", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "screener", "status", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_status_counts_each_exchange_by_state(crafted):
@@ -96,7 +124,15 @@ def test_status_counts_each_exchange_by_state(crafted):
     rows = {r.exchange_code: r for r in s.exchanges}
     us, lse = rows["US"], rows["LSE"]
     assert (us.active, us.loaded, us.current, us.behind, us.owed, us.failing, us.skipped) == (10, 8, 4, 2, 2, 1, 1)
-    assert (lse.active, lse.loaded, lse.current, lse.behind, lse.owed, lse.failing, lse.skipped) == (3, 3, 1, 0, 1, 1, 0)
+    assert (lse.active, lse.loaded, lse.current, lse.behind, lse.owed, lse.failing, lse.skipped) == (
+        3,
+        3,
+        1,
+        0,
+        1,
+        1,
+        0,
+    )
     assert s.totals == {"active": 13, "loaded": 11, "current": 5, "behind": 2, "owed": 3, "failing": 2, "skipped": 1}
     assert (s.quota["used"], s.quota["reserved"], s.quota["remaining"]) == (2100, 80, 10000 - 500 - 2100 - 80)
     assert [r["status"] for r in s.runs] == ["running", "partial"]

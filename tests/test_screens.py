@@ -3,11 +3,13 @@
 function of the code, so each ticker gets the demo's values), indicators and the screener; every
 saved screen of market.screens returns rows. `market_db()` is shared with
 tests/test_operations_doc.py (built once per test session)."""
+
 from __future__ import annotations
 
 import atexit
 import datetime as dt
 import functools
+import json
 import tempfile
 from pathlib import Path
 
@@ -42,11 +44,11 @@ def _universe_files(directory: Path) -> list[str]:
     return written
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def market_db() -> str:
     """A migrated database with the demo's two days on SUBSET, indicators and the screener."""
-    from fetcher.calendars import load_calendars
     from eodhd_fake.server import FakeEodhd
+    from fetcher.calendars import load_calendars
     from fetcher.universe import sync_universe
     from tests.fetch_support import as_of, finish, make_runner
 
@@ -69,7 +71,7 @@ def market_db() -> str:
             with psycopg.connect(url, autocommit=True) as conn:
                 execution_id = conn.execute(
                     "select pipeline.start_execution('data_collection_equities', %s, %s, %s::jsonb, %s::jsonb)",
-                    (f"market-{day}", as_of(day), conf, '{"exchanges": %s}' % str(exchanges).replace("'", '"')),
+                    (f"market-{day}", as_of(day), conf, json.dumps({"exchanges": list(exchanges)})),
                 ).fetchone()[0]
                 conn.execute("select pipeline.discover_delta(%s, %s)", (execution_id, as_of(day)))
             assert make_runner(url, fake.url, execution_id, threads=8, batch=16).run() == 0
@@ -100,8 +102,10 @@ def test_every_saved_screen_returns_rows_on_demo_data():
 def test_run_screen_rows_are_screener_rows_and_follow_the_predicate():
     with psycopg.connect(market_db(), autocommit=True) as conn:
         got = conn.execute("select ticker from market.run_screen('oversold_uptrend')").fetchall()
-        want = conn.execute("select ticker from market.screener_latest where rsi_14 < 40 and adjusted_close > sma_200"
-                            " order by rsi_14, ticker").fetchall()
+        want = conn.execute(
+            "select ticker from market.screener_latest where rsi_14 < 40 and adjusted_close > sma_200"
+            " order by rsi_14, ticker"
+        ).fetchall()
         assert got == want and got
         with pytest.raises(psycopg.errors.InvalidParameterValue, match="unknown screen 'nope'"):
             conn.execute("select * from market.run_screen('nope')")

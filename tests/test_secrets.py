@@ -4,6 +4,7 @@ A recognisable token is used for runs with every kind of failure (5xx, HTML page
 bodies, a 404 page echoing the request URL, connection errors, a rejected token); every log
 is captured (subprocess stderr/stdout with debug logging, caplog in process) and a full
 pg_dump of the test database is searched."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,7 +15,6 @@ import subprocess
 import uuid
 
 from eodhd_fake import FakeEodhd
-
 from tests.fetch_support import (
     TODAY,
     finish,
@@ -49,8 +49,11 @@ def test_token_never_leaks_into_logs_or_database(db_url, tmp_path, caplog):
         finish(db_url, execution_1, TODAY)
 
         # 2. a run with faults of every kind, debug logging on, in a subprocess
-        fake.inject(r"^/api/eod/IBM\.US$", 404,
-                    f"<html><body>Not found: /api/eod/IBM.US?api_token={token}&fmt=json</body></html>")
+        fake.inject(
+            r"^/api/eod/IBM\.US$",
+            404,
+            f"<html><body>Not found: /api/eod/IBM.US?api_token={token}&fmt=json</body></html>",
+        )
         execution_2, _ = plan(db_url, TODAY, "leak-2")
         proc = spawn_run(db_url, fake.url, execution_2, "-v", token=token)
         out, err = proc.communicate(timeout=240)

@@ -1,6 +1,7 @@
 """Corporate actions found by the daily runs themselves: a split seen through the overlapping
 bar of a per-ticker prices call flags the asset, the next plan fetches its actions (2 calls),
 and the flag is cleared. Real database functions, the real fetcher, the local EODHD server."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +9,6 @@ import datetime as dt
 import psycopg
 
 from eodhd_fake import FakeEodhd
-
 from tests.fetch_support import TODAY, asset_state, finish, items, make_runner, plan, prepare_db
 
 SPLIT_DAY = TODAY + dt.timedelta(days=1)  # Wednesday 2026-11-25
@@ -37,8 +37,10 @@ def test_a_split_seen_by_the_daily_prices_call_plans_its_corporate_actions(db_ur
         assert asset_state(db_url, CODE)["corporate_actions_due"] is True
 
         third, summary = run_day(db_url, fake, NEXT_RUN)
-        assert summary["by_kind"] == {"prices": {"items": 1, "cost": 1},
-                                      "corporate_actions": {"items": 1, "cost": 2}}, summary
+        assert summary["by_kind"] == {
+            "prices": {"items": 1, "cost": 1},
+            "corporate_actions": {"items": 1, "cost": 2},
+        }, summary
         assert all(i["status"] == "done" for i in items(db_url, third))
         state = asset_state(db_url, CODE)
         assert state["corporate_actions_due"] is False

@@ -1,11 +1,12 @@
 """Model-based test: random sequences of plan / claim / success / failure / stale result /
 reprocess / time passing drive the database and a small Python model of the per-ticker
 state machine; after every step both must agree."""
+
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 from hypothesis import HealthCheck, settings
@@ -14,7 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 TICKERS = ["MA.US", "MB.US"]
 AS_OF = "2026-01-09 22:00+00"  # a Friday after publication; watermarks stay at Thursday
-START = datetime(2026, 1, 9, 22, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 9, 22, 0, tzinfo=UTC)
 FAILURE_LIMIT = 2
 
 
@@ -70,8 +71,11 @@ def make_machine(conn: psycopg.Connection):
                 (f"run{self.runs}", AS_OF, psycopg.types.json.Jsonb({"tickers": [ticker], "components": ["prices"]})),
             ).fetchone()[0]
             planned = conn.execute("select pipeline.discover_delta(%s, %s)", (eid, self.now)).fetchone()[0]
-            expect = (not model.skipped and model.open_item is None
-                      and (model.next_attempt_at is None or model.next_attempt_at <= self.now))
+            expect = (
+                not model.skipped
+                and model.open_item is None
+                and (model.next_attempt_at is None or model.next_attempt_at <= self.now)
+            )
             assert planned["planned_items"] == (1 if expect else 0)
             if not expect:
                 self._finish(eid)
@@ -80,7 +84,8 @@ def make_machine(conn: psycopg.Connection):
             assert planned["by_kind"] == {kind: {"items": 1, "cost": 1}}
             row = conn.execute(
                 "select work_item_id, lease_token, kind from pipeline.claim_work(%s, 'w', 1, '5 minutes', %s)",
-                (eid, self.now)).fetchone()
+                (eid, self.now),
+            ).fetchone()
             assert row[2] == kind
             model.open_item = (row[0], row[1], eid, model.reprocess)
 
@@ -90,7 +95,9 @@ def make_machine(conn: psycopg.Connection):
             ticker = data.draw(st.sampled_from([t for t, a in self.assets.items() if a.open_item]))
             model = self.assets[ticker]
             item, token, eid, serves_reprocess = model.open_item
-            assert conn.execute("select pipeline.record_success(%s, %s, '{}', %s)", (item, token, self.now)).fetchone()[0]
+            assert conn.execute("select pipeline.record_success(%s, %s, '{}', %s)", (item, token, self.now)).fetchone()[
+                0
+            ]
             model.failures, model.skipped, model.next_attempt_at = 0, False, None
             model.status, model.open_item = "active", None
             if serves_reprocess:  # only the reprocess item clears the request (one made meanwhile stays)
@@ -103,8 +110,9 @@ def make_machine(conn: psycopg.Connection):
             ticker = data.draw(st.sampled_from([t for t, a in self.assets.items() if a.open_item]))
             model = self.assets[ticker]
             item, token, eid, _ = model.open_item
-            assert conn.execute("select pipeline.record_failure(%s, %s, %s, 'x', null, %s)",
-                                (item, token, error_class, self.now)).fetchone()[0]
+            assert conn.execute(
+                "select pipeline.record_failure(%s, %s, %s, 'x', null, %s)", (item, token, error_class, self.now)
+            ).fetchone()[0]
             model.open_item = None
             if error_class != "transient":
                 model.failures += 1
@@ -113,7 +121,8 @@ def make_machine(conn: psycopg.Connection):
                 else:
                     backoff = conn.execute(
                         "select pipeline.compute_backoff(%s, %s, backoff_base, backoff_cap) from pipeline.settings",
-                        (ticker, model.failures)).fetchone()[0]
+                        (ticker, model.failures),
+                    ).fetchone()[0]
                     model.status, model.next_attempt_at = "failing", self.now + backoff
             self._finish(eid)
 
@@ -122,10 +131,12 @@ def make_machine(conn: psycopg.Connection):
         def stale_result_is_rejected(self, data):
             ticker = data.draw(st.sampled_from([t for t, a in self.assets.items() if a.open_item]))
             item = self.assets[ticker].open_item[0]
-            assert not conn.execute("select pipeline.record_success(%s, %s, '{}', %s)",
-                                    (item, uuid.uuid4(), self.now)).fetchone()[0]
-            assert not conn.execute("select pipeline.record_failure(%s, %s, 'permanent', 'x', 404, %s)",
-                                    (item, uuid.uuid4(), self.now)).fetchone()[0]
+            assert not conn.execute(
+                "select pipeline.record_success(%s, %s, '{}', %s)", (item, uuid.uuid4(), self.now)
+            ).fetchone()[0]
+            assert not conn.execute(
+                "select pipeline.record_failure(%s, %s, 'permanent', 'x', 404, %s)", (item, uuid.uuid4(), self.now)
+            ).fetchone()[0]
 
         @rule(ticker=st.sampled_from(TICKERS))
         def request_reprocess(self, ticker):
@@ -154,9 +165,15 @@ def make_machine(conn: psycopg.Connection):
             for ticker, failures, skipped, next_at, reprocess, status in rows:
                 m = self.assets[ticker]
                 assert (failures, skipped, next_at, reprocess, status) == (
-                    m.failures, m.skipped, m.next_attempt_at, m.reprocess, m.status), ticker
+                    m.failures,
+                    m.skipped,
+                    m.next_attempt_at,
+                    m.reprocess,
+                    m.status,
+                ), ticker
             open_items = conn.execute(
-                "select count(*) from pipeline.work_items where status in ('pending', 'claimed')").fetchone()[0]
+                "select count(*) from pipeline.work_items where status in ('pending', 'claimed')"
+            ).fetchone()[0]
             assert open_items == sum(1 for m in self.assets.values() if m.open_item)
 
     return StateMachineModel
@@ -168,6 +185,7 @@ def test_database_follows_the_state_machine_model(postgresql):
     machine = make_machine(postgresql)
     run_state_machine_as_test(
         machine,
-        settings=settings(max_examples=40, stateful_step_count=30, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow]),
+        settings=settings(
+            max_examples=40, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+        ),
     )

@@ -1,6 +1,7 @@
 """Universe files: the committed ones parse; a malformed line names file, line and code; what a
 well-formed code is, is the database's rule (market.is_valid_ticker), and fetcher.universe.CODE,
 the mirror refresh-universe uses, agrees with it."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +23,15 @@ from fetcher.universe import (
 )
 
 ALLOWED = {
-    "nyse": {"US"}, "nasdaq": {"US"}, "lse": {"LSE"}, "frankfurt": {"F"}, "xetra": {"XETRA"},
-    "euronext": {"PA", "AS", "BR", "LS"}, "bme": {"MC"}, "six": {"SW"}, "bonds": {"GBOND"},
+    "nyse": {"US"},
+    "nasdaq": {"US"},
+    "lse": {"LSE"},
+    "frankfurt": {"F"},
+    "xetra": {"XETRA"},
+    "euronext": {"PA", "AS", "BR", "LS"},
+    "bme": {"MC"},
+    "six": {"SW"},
+    "bonds": {"GBOND"},
 }
 
 
@@ -76,7 +84,10 @@ def test_the_database_decides_what_a_well_formed_code_is(postgresql, tmp_path):
     (tmp_path / "nyse.txt").write_text("IBM.US\nZZZ.US\n")
     with pytest.raises(UniverseFileError) as err:
         sync_universe(postgresql, tmp_path, dt.date(2026, 11, 25))
-    assert str(err.value) == f"{tmp_path / 'nyse.txt'}:2: malformed EODHD code 'ZZZ.US' (expected SYMBOL.EXCHANGE, e.g. AAPL.US)"
+    assert (
+        str(err.value)
+        == f"{tmp_path / 'nyse.txt'}:2: malformed EODHD code 'ZZZ.US' (expected SYMBOL.EXCHANGE, e.g. AAPL.US)"
+    )
     assert postgresql.execute("select count(*) from market.assets").fetchone()[0] == 0
 
 
@@ -98,10 +109,41 @@ def _corpus() -> list[str]:
     """Committed codes, codes at and past every bound, and a few thousand random mutations of them."""
     committed = [c for path in sorted(TICKERS_DIR.glob("*.txt")) for _, c in read_codes(path)]
     edges = [
-        "", ".", "A.", ".US", "A.U", "A.1US", "1.U1", "BRK-B.US", "BT-A.LSE", "A&B.US", "A_B.US", "-A.US",
-        "&A.US", "A.B.US", "AAPL.us", "aapl.US", " AAPL.US", "AAPL.US ", "AAPL.US\n", "AAPL.US\r", "\nAAPL.US",
-        "AAPL\n.US", "A" * 30 + ".US", "A" * 31 + ".US", "A.ABCDEFGHIJ", "A.ABCDEFGHIJK", "ÄAPL.US", "AAPL.ÜS",
-        "١٢.US", "AAPL.US١", "ＡＡＰＬ.US", "AAPL．US", "ß.US", "AAPL.ſ", "K.US",
+        "",
+        ".",
+        "A.",
+        ".US",
+        "A.U",
+        "A.1US",
+        "1.U1",
+        "BRK-B.US",
+        "BT-A.LSE",
+        "A&B.US",
+        "A_B.US",
+        "-A.US",
+        "&A.US",
+        "A.B.US",
+        "AAPL.us",
+        "aapl.US",
+        " AAPL.US",
+        "AAPL.US ",
+        "AAPL.US\n",
+        "AAPL.US\r",
+        "\nAAPL.US",
+        "AAPL\n.US",
+        "A" * 30 + ".US",
+        "A" * 31 + ".US",
+        "A.ABCDEFGHIJ",
+        "A.ABCDEFGHIJK",
+        "ÄAPL.US",
+        "AAPL.ÜS",
+        "١٢.US",
+        "AAPL.US١",
+        "ＡＡＰＬ.US",
+        "AAPL．US",
+        "ß.US",
+        "AAPL.ſ",
+        "K.US",
     ]
     rng = random.Random(15)
     alphabet = "ABZaz09.&_-#/ \t\nÄéßı١Ｚ$^\\"
@@ -125,13 +167,17 @@ def test_the_python_mirror_agrees_with_the_database(postgresql):
     """CODE (refresh-universe's offline filter) is the database's rule: same pattern text (bar the
     end anchor, see fetcher/universe.py) and the same answer on every code of the corpus."""
     source = postgresql.execute(
-        "select prosrc from pg_proc where oid = 'market.is_valid_ticker(text)'::regprocedure").fetchone()[0]
+        "select prosrc from pg_proc where oid = 'market.is_valid_ticker(text)'::regprocedure"
+    ).fetchone()[0]
     db_pattern = re.search(r"p_ticker ~ '([^']*)'", source).group(1)
     assert db_pattern.endswith("$") and CODE.pattern == db_pattern[:-1] + r"\Z"
 
     corpus = _corpus()
-    answers = dict(postgresql.execute(
-        "select t.code, market.is_valid_ticker(t.code) from unnest(%s::text[]) as t (code)", (corpus,)).fetchall())
+    answers = dict(
+        postgresql.execute(
+            "select t.code, market.is_valid_ticker(t.code) from unnest(%s::text[]) as t (code)", (corpus,)
+        ).fetchall()
+    )
     disagree = [c for c in corpus if bool(CODE.match(c)) != answers[c]]
     assert disagree == []
     assert 0 < sum(answers.values()) < len(answers)  # both kinds are in the corpus
@@ -142,7 +188,9 @@ def test_sync_committed_universe_is_idempotent(postgresql):
     second = sync_universe(postgresql, TICKERS_DIR, dt.date(2026, 11, 26))
     assert sum(r["added"] for r in first.values()) == sum(r["listed"] for r in first.values())
     assert all(r["added"] == 0 and r["deactivated"] == 0 and r["unchanged"] == r["listed"] for r in second.values())
-    count = postgresql.execute("select count(*) from market.assets a join pipeline.asset_processing_state s using (asset_id)").fetchone()[0]
+    count = postgresql.execute(
+        "select count(*) from market.assets a join pipeline.asset_processing_state s using (asset_id)"
+    ).fetchone()[0]
     assert count == sum(r["listed"] for r in first.values())
 
 
@@ -155,7 +203,9 @@ def test_bad_file_syncs_nothing(postgresql, tmp_path):
 
 
 def _active(conn, universe: str) -> int:
-    return conn.execute("select count(*) from market.assets where universe = %s and is_active", (universe,)).fetchone()[0]
+    return conn.execute("select count(*) from market.assets where universe = %s and is_active", (universe,)).fetchone()[
+        0
+    ]
 
 
 def test_empty_file_is_refused_unless_allow_empty(postgresql, tmp_path):

@@ -13,6 +13,7 @@ A task that fails for good sends its own alert (on_task_failure, in each DAG's d
 A message carries the numbers and the psql line to look further, never a secret: it is built
 from database counts and run ids only. A notifier that fails is logged; it never fails the task.
 """
+
 from __future__ import annotations
 
 import json
@@ -81,8 +82,9 @@ def configured_notifiers(subject: str, message: str) -> list[BaseNotifier]:
         if to:
             from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-            notifiers.append(SmtpNotifier(to=to, subject=subject, html_content=f"<pre>{message}</pre>",
-                                          smtp_conn_id=SMTP_CONN_ID))
+            notifiers.append(
+                SmtpNotifier(to=to, subject=subject, html_content=f"<pre>{message}</pre>", smtp_conn_id=SMTP_CONN_ID)
+            )
         else:
             log.warning("connection %s has no recipients (extra 'to' or SCREENER_ALERT_EMAIL_TO)", SMTP_CONN_ID)
     if _connection(SLACK_CONN_ID) is not None:
@@ -111,7 +113,8 @@ def collection_alerts(execution_id: int, context) -> list[dict[str, Any]]:
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
     row = PostgresHook(postgres_conn_id=settings.DB_CONN_ID).get_first(
-        "select pipeline.check_alerts(%s)::text", parameters=(execution_id,))
+        "select pipeline.check_alerts(%s)::text", parameters=(execution_id,)
+    )
     alerts = json.loads(row[0]) if row and row[0] else []
     send(alerts, context)
     return alerts

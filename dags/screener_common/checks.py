@@ -1,4 +1,5 @@
 """The last task of a run: fail the DAG run when the execution failed, else emit its outlets."""
+
 from __future__ import annotations
 
 from airflow.sdk import task
@@ -8,6 +9,7 @@ from screener_common import settings
 
 def check_execution(outlets: list | None = None, alerts: bool = False):
     """`alerts`: send what pipeline.check_alerts finds after the run (screener_common.alerts)."""
+
     @task(task_id="check_execution", outlets=outlets or [], retries=0)
     def _check(ti=None, **context) -> str:
         from airflow.providers.postgres.hooks.postgres import PostgresHook

@@ -6,6 +6,7 @@ eodhd_api) -> finish_execution (all_done) -> check_execution (fails the run when
 execution failed or a step before the fetch failed; on success or partial emits the prices
 Asset that schedules indicators).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,43 +33,84 @@ def collection_params(exchanges: list[str]) -> dict[str, Param]:
     malformed date) and fails the first task with a message naming them.
     """
     return {
-        "workers": Param(settings.default_workers(), type="integer", minimum=1, maximum=32,
-                         title="Workers", description="parallel fetcher workers"),
-        "tickers": Param(None, type=["null", "array"], items={"type": "string"}, title="Tickers",
-                         description="only these EODHD codes, one per line (e.g. AAPL.US); empty: all"),
-        "exchanges": Param(None, type=["null", "array"], items={"type": "string"}, examples=exchanges,
-                           title="Exchanges",
-                           description=f"only these exchanges; empty: the DAG's own ({', '.join(exchanges)})"),
-        "force": Param(False, type="boolean", title="Force",
-                       description="reprocess the selection even when it is up to date"),
-        "all": Param(False, type="boolean", title="All",
-                     description="with force and no tickers or exchanges: yes, the whole universe"),
-        "from_date": Param(None, type=["null", "string"], title="From date",
-                           description="YYYY-MM-DD: load price history from this date (backfill)"),
-        "components": Param(None, type=["null", "array"], items={"type": "string"}, examples=COMPONENTS,
-                            title="Components",
-                            description="what to fetch; empty: prices and fundamentals"),
+        "workers": Param(
+            settings.default_workers(),
+            type="integer",
+            minimum=1,
+            maximum=32,
+            title="Workers",
+            description="parallel fetcher workers",
+        ),
+        "tickers": Param(
+            None,
+            type=["null", "array"],
+            items={"type": "string"},
+            title="Tickers",
+            description="only these EODHD codes, one per line (e.g. AAPL.US); empty: all",
+        ),
+        "exchanges": Param(
+            None,
+            type=["null", "array"],
+            items={"type": "string"},
+            examples=exchanges,
+            title="Exchanges",
+            description=f"only these exchanges; empty: the DAG's own ({', '.join(exchanges)})",
+        ),
+        "force": Param(
+            False, type="boolean", title="Force", description="reprocess the selection even when it is up to date"
+        ),
+        "all": Param(
+            False,
+            type="boolean",
+            title="All",
+            description="with force and no tickers or exchanges: yes, the whole universe",
+        ),
+        "from_date": Param(
+            None,
+            type=["null", "string"],
+            title="From date",
+            description="YYYY-MM-DD: load price history from this date (backfill)",
+        ),
+        "components": Param(
+            None,
+            type=["null", "array"],
+            items={"type": "string"},
+            examples=COMPONENTS,
+            title="Components",
+            description="what to fetch; empty: prices and fundamentals",
+        ),
     }
 
 
 def params_doc(params: dict[str, Param]) -> str:
     """The Trigger parameters as a Markdown table for a DAG's doc_md (one source: the Params)."""
+
     def default(value) -> str:
         return "empty" if value is None else f"`{json.dumps(value)}`"
 
-    return "\n".join([
-        "#### Trigger parameters",
-        "In the Trigger form, or as `airflow dags trigger <dag_id> -c '{\"force\": true, ...}'` (any of these keys).",
-        "Empty means not given; `pipeline.start_execution` validates the values before any API call.",
-        "",
-        "| key | meaning | default |",
-        "|---|---|---|",
-        *(f"| `{name}` | {p.description} | {default(p.value)} |" for name, p in params.items()),
-    ])
+    return "\n".join(
+        [
+            "#### Trigger parameters",
+            "In the Trigger form, or as `airflow dags trigger <dag_id> -c '{\"force\": true, ...}'` (any of these keys).",
+            "Empty means not given; `pipeline.start_execution` validates the values before any API call.",
+            "",
+            "| key | meaning | default |",
+            "|---|---|---|",
+            *(f"| `{name}` | {p.description} | {default(p.value)} |" for name, p in params.items()),
+        ]
+    )
 
 
-def build_collection_dag(dag_id: str, *, universes: list[str], exchanges: list[str],
-                         schedule: str, description: str, tags: list[str], doc_md: str):
+def build_collection_dag(
+    dag_id: str,
+    *,
+    universes: list[str],
+    exchanges: list[str],
+    schedule: str,
+    description: str,
+    tags: list[str],
+    doc_md: str,
+):
     params = collection_params(exchanges)
 
     @dag(
@@ -101,9 +143,18 @@ def build_collection_dag(dag_id: str, *, universes: list[str], exchanges: list[s
         def plan_workers(params=None, ti=None) -> list[list[str]]:
             """One fetcher argument list per worker (ids only: the plan lives in the database)."""
             execution_id = str(int(ti.xcom_pull(task_ids="start_execution")[0][0]))
-            return [["run", "--execution-id", execution_id, "--worker-name", f"{dag_id}-w{i}",
-                     "--rate-share", str(settings.EODHD_POOL_SLOTS)]
-                    for i in range(int(params["workers"]))]
+            return [
+                [
+                    "run",
+                    "--execution-id",
+                    execution_id,
+                    "--worker-name",
+                    f"{dag_id}-w{i}",
+                    "--rate-share",
+                    str(settings.EODHD_POOL_SLOTS),
+                ]
+                for i in range(int(params["workers"]))
+            ]
 
         workers = plan_workers()
         fetch = fetcher_task("fetch", expand_args=workers, pool=settings.EODHD_POOL)

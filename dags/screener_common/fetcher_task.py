@@ -10,6 +10,7 @@ from a Secret through secretKeyRef; locally the process gets them in its environ
 Airflow connections `screener_db_fetcher` (else `screener_db`) and `eodhd_api`, and every line it
 prints is redacted by the fetcher's own `fetcher.config.redact` (one rule for both sides). The fetcher connects as a login role of screener_fetcher (db/0014_roles.sql).
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,8 +49,9 @@ def dns_name(value: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-")
 
 
-def fetcher_task(task_id: str, args: list[str] | None = None, *, expand_args: Any = None,
-                 pool: str | None = None, **task_kwargs: Any):
+def fetcher_task(
+    task_id: str, args: list[str] | None = None, *, expand_args: Any = None, pool: str | None = None, **task_kwargs: Any
+):
     """Build the task running `python -m fetcher <args>` (or one mapped instance per list)."""
     if (args is None) == (expand_args is None):
         raise ValueError("fetcher_task needs exactly one of args or expand_args")
@@ -62,6 +64,7 @@ def fetcher_task(task_id: str, args: list[str] | None = None, *, expand_args: An
 
 # -- Kubernetes ----------------------------------------------------------------------------------
 
+
 def pod_operator_kwargs(task_id: str, *, mapped: bool) -> dict[str, Any]:
     """Everything the KubernetesPodOperator gets apart from task_id and arguments."""
     from kubernetes.client import models as k8s
@@ -69,8 +72,10 @@ def pod_operator_kwargs(task_id: str, *, mapped: bool) -> dict[str, Any]:
     k = settings.kubernetes_settings()
 
     def secret(name: str, key: str) -> k8s.V1EnvVar:
-        return k8s.V1EnvVar(name=name, value_from=k8s.V1EnvVarSource(
-            secret_key_ref=k8s.V1SecretKeySelector(name=k.secret_name, key=key)))
+        return k8s.V1EnvVar(
+            name=name,
+            value_from=k8s.V1EnvVarSource(secret_key_ref=k8s.V1SecretKeySelector(name=k.secret_name, key=key)),
+        )
 
     # A unique name per try (and per mapped worker); the operator appends a random suffix too.
     worker = "-w{{ ti.map_index }}" if mapped else ""
@@ -79,8 +84,12 @@ def pod_operator_kwargs(task_id: str, *, mapped: bool) -> dict[str, Any]:
     volumes: dict[str, Any] = {}
     if k.tickers_pvc:
         volumes = {
-            "volumes": [k8s.V1Volume(name="tickers", persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(
-                claim_name=k.tickers_pvc))],
+            "volumes": [
+                k8s.V1Volume(
+                    name="tickers",
+                    persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(claim_name=k.tickers_pvc),
+                )
+            ],
             "volume_mounts": [k8s.V1VolumeMount(name="tickers", mount_path=settings.tickers_dir())],
         }
     return {
@@ -89,11 +98,18 @@ def pod_operator_kwargs(task_id: str, *, mapped: bool) -> dict[str, Any]:
         "service_account_name": k.service_account,
         "automount_service_account_token": False,
         "security_context": k8s.V1PodSecurityContext(
-            run_as_non_root=True, run_as_user=FETCHER_UID, run_as_group=FETCHER_UID, fs_group=FETCHER_UID,
-            seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault")),
+            run_as_non_root=True,
+            run_as_user=FETCHER_UID,
+            run_as_group=FETCHER_UID,
+            fs_group=FETCHER_UID,
+            seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault"),
+        ),
         "container_security_context": k8s.V1SecurityContext(
-            run_as_non_root=True, allow_privilege_escalation=False, read_only_root_filesystem=True,
-            capabilities=k8s.V1Capabilities(drop=["ALL"])),
+            run_as_non_root=True,
+            allow_privilege_escalation=False,
+            read_only_root_filesystem=True,
+            capabilities=k8s.V1Capabilities(drop=["ALL"]),
+        ),
         "name": f"fetcher-{dns_name(task_id)}{worker}-t{{{{ ti.try_number }}}}",
         "random_name_suffix": True,
         "namespace": k.namespace,
@@ -110,7 +126,8 @@ def pod_operator_kwargs(task_id: str, *, mapped: bool) -> dict[str, Any]:
             "screener/task": safe_label(task_id),
         },
         "container_resources": k8s.V1ResourceRequirements(
-            requests=POD_RESOURCES["requests"], limits=POD_RESOURCES["limits"]),
+            requests=POD_RESOURCES["requests"], limits=POD_RESOURCES["limits"]
+        ),
         "in_cluster": k.in_cluster,
         "config_file": k.config_file,
         "get_logs": True,
@@ -132,6 +149,7 @@ def _pod_task(task_id, args, expand_args, task_kwargs):
 
 
 # -- local process -------------------------------------------------------------------------------
+
 
 def fetcher_environment() -> tuple[dict[str, str], list[str]]:
     """The fetcher's environment from the Airflow connections, and the secrets in it."""
@@ -203,8 +221,9 @@ def run_fetcher_process(argv: list[str]) -> None:
     env, secrets = fetcher_environment()
     cmd = [sys.executable, "-m", "fetcher", *argv]
     log.info("running: python -m fetcher %s", " ".join(argv))
-    proc = subprocess.Popen(cmd, cwd=settings.PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, bufsize=1)
+    proc = subprocess.Popen(
+        cmd, cwd=settings.PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         log.info("%s", redact(line.rstrip("\n"), *secrets))

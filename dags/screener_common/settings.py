@@ -27,6 +27,7 @@ get the connection `screener_db_fetcher` (a login role of screener_fetcher) as D
 
 Reading these is plain environment access: no database, network or Variable at import time.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -60,8 +61,7 @@ EXECUTION_ID_OR_EMPTY = "{{ (ti.xcom_pull(task_ids='start_execution') or [['']])
 # data interval has no `data_interval_end` / `logical_date` keys in its template context at all,
 # and Airflow renders with StrictUndefined, so naming those keys would fail before `or` applies.
 # (`default(none)`: a DagRun-like object without the attribute counts as not having the date.)
-_AS_OF_TIME = ("(dag_run.data_interval_end | default(none) or dag_run.logical_date | default(none)"
-               " or dag_run.run_after)")
+_AS_OF_TIME = "(dag_run.data_interval_end | default(none) or dag_run.logical_date | default(none) or dag_run.run_after)"
 AS_OF = "{{ " + _AS_OF_TIME + ".isoformat() }}"
 AS_OF_DATE = "{{ " + _AS_OF_TIME + ".strftime('%Y-%m-%d') }}"
 

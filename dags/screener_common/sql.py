@@ -1,4 +1,5 @@
 """SQL tasks: one SQLExecuteQueryOperator calling one database function with bound parameters."""
+
 from __future__ import annotations
 
 from typing import Any
