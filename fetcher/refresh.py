@@ -29,7 +29,7 @@ from fetcher.config import TICKERS_DIR, Config, redact
 from fetcher.db import connect
 from fetcher.ratelimit import RateLimiter
 from fetcher.run import LIMIT_HEADROOM
-from fetcher.universe import CODE
+from fetcher.universe import malformed_codes
 
 log = logging.getLogger("fetcher.refresh")
 
@@ -72,21 +72,29 @@ def parse_listing(exchange: str, body: str | None) -> list[dict]:
     return rows
 
 
-def select_codes(universe: Universe, exchange: str, rows: list[dict], types: set[str]) -> tuple[list[str], int]:
-    """Codes of one exchange for one universe; returns (codes, rows dropped as malformed)."""
+def listing_code(row: dict, exchange: str) -> str:
+    """The EODHD code of one row of an exchange's symbol list."""
+    return f"{str(row['Code']).strip().upper()}.{exchange}"
+
+
+def select_codes(
+    universe: Universe, exchange: str, rows: list[dict], types: set[str], malformed: set[str]
+) -> tuple[list[str], int]:
+    """Codes of one exchange for one universe; returns (codes, rows dropped as malformed).
+    `malformed`: the codes market.is_valid_ticker refuses (fetcher.universe.malformed_codes)."""
     codes: list[str] = []
-    malformed = 0
+    dropped = 0
     for row in rows:
         if str(row.get("Type") or "").strip() not in types:
             continue
         if exchange == "US" and universe.listing_venue and venue_universe(row.get("Exchange")) != universe.name:
             continue
-        code = f"{str(row['Code']).strip().upper()}.{exchange}"
-        if not CODE.match(code):
-            malformed += 1
+        code = listing_code(row, exchange)
+        if code in malformed:
+            dropped += 1
             continue
         codes.append(code)
-    return codes, malformed
+    return codes, dropped
 
 
 def read_header_and_codes(path: Path) -> tuple[list[str], list[str]]:
@@ -198,6 +206,7 @@ def refresh_universe(
         log.info("%s: %d listings", exchange, len(lists.get(exchange, [])))
 
     type_set = set(types)
+    refused = malformed_codes(conn, (listing_code(r, e) for e, rows in lists.items() for r in rows))
     day = (today or dt.datetime.now(dt.UTC).date()).isoformat()
     summary: dict = {"universes": {}, "errors": errors, "calls": len(to_fetch)}
     for universe in targets:
@@ -211,7 +220,7 @@ def refresh_universe(
         fetched: list[str] = []
         malformed = 0
         for exchange in mine:
-            codes, bad = select_codes(universe, exchange, lists[exchange], type_set)
+            codes, bad = select_codes(universe, exchange, lists[exchange], type_set, refused)
             fetched += codes
             malformed += bad
         new_codes = sorted(set(kept) | set(fetched))

@@ -1,4 +1,4 @@
-"""Every SQL statement of the fetcher's run and refresh-universe commands, in one place.
+"""Every SQL statement of the fetcher (run, refresh-universe, sync-universe), in one place.
 
 Constants (psycopg %s placeholders) and the ingest statement of each endpoint. The business
 rules behind them live in the database functions they call.
@@ -56,3 +56,12 @@ INGEST = {
 # -- refresh-universe -------------------------------------------------------------------------------
 UNIVERSES = "select universe, exchange_codes, listing_venue from market.universes order by universe"
 ENDPOINT_COST = "select cost from pipeline.endpoints where endpoint = %s"
+
+# -- universe files (fetcher/universe.py): the database judges every code ------------------------
+MALFORMED_CODES = (
+    "select coalesce(array_agg(t.code), '{}') from unnest(%s::text[]) as t (code)"
+    " where not market.is_valid_ticker(t.code)"
+)
+UNIVERSE_EXCHANGES = "select universe, exchange_codes from market.universes"
+COUNT_ACTIVE_ASSETS = "select count(*) from market.assets where universe = %s and is_active"
+SYNC_UNIVERSE = "select pipeline.sync_universe(%s, %s, %s, p_allow_empty => %s)"

@@ -14,19 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
-# A mirror of market.is_valid_ticker for fetcher/refresh.py, which drops malformed codes of the
-# provider's listings before it writes a file (without asking the database). The file check
-# below does not use it. tests/test_universe_files.py proves the two agree: the database's
-# pattern is this text (`$` there, `\Z` here: Python's `$` also matches before a final newline)
-# and both answer alike on a few thousand codes.
-CODE = re.compile(r"^[A-Z0-9][A-Z0-9&_-]{0,29}\.[A-Z][A-Z0-9]{0,9}\Z")
+from fetcher import sql
+
 EXAMPLE = "expected SYMBOL.EXCHANGE, e.g. AAPL.US"
 
 
@@ -59,11 +54,7 @@ def malformed_codes(conn: psycopg.Connection, codes: Iterable[str]) -> set[str]:
     unique = set(codes)
     sendable = sorted(c for c in unique if "\x00" not in c)
     with conn.cursor() as cur:
-        cur.execute(
-            "select coalesce(array_agg(t.code), '{}') from unnest(%s::text[]) as t (code)"
-            " where not market.is_valid_ticker(t.code)",
-            (sendable,),
-        )
+        cur.execute(sql.MALFORMED_CODES, (sendable,))
         return set(cur.fetchone()[0]) | (unique - set(sendable))
 
 
@@ -113,7 +104,7 @@ def parse_universe_file(
 
 def universe_exchanges(conn: psycopg.Connection) -> dict[str, set[str]]:
     with conn.cursor() as cur:
-        cur.execute("select universe, exchange_codes from market.universes")
+        cur.execute(sql.UNIVERSE_EXCHANGES)
         return {u: set(codes) for u, codes in cur.fetchall()}
 
 
@@ -162,7 +153,7 @@ def check_not_empty(conn: psycopg.Connection, files: list[UniverseFile]) -> None
     problems = []
     with conn.cursor() as cur:
         for f in empty:
-            cur.execute("select count(*) from market.assets where universe = %s and is_active", (f.universe,))
+            cur.execute(sql.COUNT_ACTIVE_ASSETS, (f.universe,))
             active = cur.fetchone()[0]
             problems.append(
                 f"{f.path}: no EODHD code in the file (empty, or only comments and blank lines); syncing it would"
@@ -213,10 +204,7 @@ def sync_universe(
     results: dict[str, dict] = {}
     with conn.transaction(), conn.cursor() as cur:
         for f in files:
-            cur.execute(
-                "select pipeline.sync_universe(%s, %s, %s, p_allow_empty => %s)",
-                (f.universe, f.tickers, as_of, allow_empty),
-            )
+            cur.execute(sql.SYNC_UNIVERSE, (f.universe, f.tickers, as_of, allow_empty))
             value = cur.fetchone()[0]
             results[f.universe] = value if isinstance(value, dict) else json.loads(value)
     return results

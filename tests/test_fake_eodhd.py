@@ -1,4 +1,4 @@
-"""The local EODHD-compatible server behaves like the documented API (docs: EODHD.md)."""
+"""The local EODHD-compatible server behaves like the documented API (docs/eodhd-api.md, docs/local-server.md)."""
 
 from __future__ import annotations
 
