@@ -1,59 +1,26 @@
 -- 0016_indicator_columns: the 42 indicator columns get one definition that code can use,
 -- the composite type market.indicator_values: the kernel (market._compute_indicators) returns
 -- one per bar and every writer expands it, `insert ... select asset_id, trade_date, (x).*`.
--- market.technical_indicators keeps its real columns; its indicator columns (after asset_id and
--- trade_date) equal the type's attributes in name, order and type, which
--- db/tests/market.indicator_values.sql checks. Adding an indicator: a migration that adds the
+-- market.technical_indicators keeps its real columns; the type is made from its indicator columns
+-- (after asset_id and trade_date: name, order and type), so the list stays written once;
+-- db/tests/market.indicator_values.sql checks they agree. Adding an indicator: a migration that adds the
 -- column to the table and the attribute to the type (`alter type ... add attribute`), both at
 -- the end, and the kernel's code for it. Also drops pipeline.asset_staleness (no caller;
 -- monitor.asset_status shows the same). Forward-only; safe to run twice.
 
 do $$
 begin
+    -- the attributes are the table's indicator columns, read from the catalog: the list is
+    -- written once, in market.technical_indicators (0004)
     if to_regtype('market.indicator_values') is null then
-        create type market.indicator_values as (
-            sma_5 double precision,
-            sma_10 double precision,
-            sma_20 double precision,
-            sma_50 double precision,
-            sma_100 double precision,
-            sma_200 double precision,
-            ema_12 double precision,
-            ema_26 double precision,
-            ema_50 double precision,
-            ema_200 double precision,
-            wma_20 double precision,
-            rsi_14 double precision,
-            macd_line double precision,
-            macd_signal double precision,
-            macd_hist double precision,
-            bb_upper_20 double precision,
-            bb_middle_20 double precision,
-            bb_lower_20 double precision,
-            bb_bandwidth_20 double precision,
-            bb_percent_b_20 double precision,
-            atr_14 double precision,
-            stoch_k double precision,
-            stoch_d double precision,
-            stoch_rsi_14 double precision,
-            willr_14 double precision,
-            cci_20 double precision,
-            roc_10 double precision,
-            mom_10 double precision,
-            obv double precision,
-            adx_14 double precision,
-            plus_di_14 double precision,
-            minus_di_14 double precision,
-            mfi_14 double precision,
-            sar double precision,
-            stddev_20 double precision,
-            linreg_slope_20 double precision,
-            volatility_30 double precision,
-            avg_volume_30 double precision,
-            avg_volume_90 double precision,
-            high_52w double precision,
-            low_52w double precision,
-            beta_252 double precision
+        execute (
+            select format('create type market.indicator_values as (%s)',
+                          string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)),
+                                     ', ' order by a.attnum))
+            from pg_catalog.pg_attribute as a
+            where a.attrelid = 'market.technical_indicators'::regclass
+              and a.attnum > 0 and not a.attisdropped
+              and a.attname not in ('asset_id', 'trade_date')
         );
     end if;
 end;
