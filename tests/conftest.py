@@ -3,6 +3,10 @@
 The schema is built once per session into a template database through db/migrate.sh;
 each test that asks for `postgresql` (a psycopg connection) or `db_url` gets a fresh
 database cloned from it.
+
+Airflow's test environment (tests/airflow_support: AIRFLOW_HOME, DAG folder) is set here, before
+any test module is imported, so that no import order inside a test module (sorted by ruff) can
+let airflow be imported first.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from pytest_postgresql import factories
 
+from tests import airflow_support  # noqa: F401  (Airflow's environment before airflow is imported)
 from tests.dbutil import conninfo, migrate, server_url
 
 _parts = urlsplit(server_url())
