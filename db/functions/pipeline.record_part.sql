@@ -17,26 +17,22 @@ volatile
 security definer
 set search_path = ''
 as $$
-declare
-    v_now timestamptz := coalesce(p_now, clock_timestamp());
 begin
-    if p_lease is null or p_lease <= interval '0' then
-        raise exception 'record_part: p_lease must be positive, got %', p_lease using errcode = 'invalid_parameter_value';
-    end if;
     if p_step is null or p_step < 1 or jsonb_typeof(p_part) is distinct from 'object' then
         raise exception 'record_part: a step (1, 2, ...) and a result object are required, got % and %', p_step, p_part
             using errcode = 'invalid_parameter_value';
+    end if;
+    -- the fence and the lease are pipeline.heartbeat's (it also locks the row for the update below)
+    if not pipeline.heartbeat(p_work_item_id, p_lease_token, p_lease, p_now) then
+        return false;
     end if;
     update pipeline.work_items as w
        set parts = coalesce((select jsonb_agg(x.part order by x.n)
                              from jsonb_array_elements(w.parts) with ordinality as x (part, n)
                              where (x.part ->> 'step')::integer is distinct from p_step), '[]')
-                   || jsonb_build_array(p_part || jsonb_build_object('step', p_step)),
-           lease_expires_at = greatest(w.lease_expires_at, v_now + p_lease)
-     where w.work_item_id = p_work_item_id
-       and w.lease_token = p_lease_token
-       and w.status = 'claimed';
-    return found;
+                   || jsonb_build_array(p_part || jsonb_build_object('step', p_step))
+     where w.work_item_id = p_work_item_id;
+    return true;
 end;
 $$;
 
